@@ -1,0 +1,438 @@
+//! One error type for every AWS call, carrying what a user needs to act:
+//! which service and operation failed, on which object, the AWS error code and
+//! message verbatim, and (via [`AwsError::to_diagnostic`]) what to do next.
+//!
+//! Classification of codes and messages lives in [`super::retry`] so there is
+//! exactly one place that knows what "conflicting operation" or "invalid
+//! principal" mean.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
+
+use super::retry::{Class, classify};
+use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
+
+/// The AWS services this provider talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Eks,
+    Iam,
+    Sts,
+    SsoAdmin,
+    IdentityStore,
+}
+
+impl Service {
+    /// The name used in IAM actions and the CLI (`sso-admin`, `eks`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Eks => "eks",
+            Service::Iam => "iam",
+            Service::Sts => "sts",
+            Service::SsoAdmin => "sso-admin",
+            Service::IdentityStore => "identitystore",
+        }
+    }
+
+    /// The prefix of this service's IAM actions (sso-admin's is `sso`).
+    pub fn action_prefix(self) -> &'static str {
+        match self {
+            Service::SsoAdmin => "sso",
+            other => other.name(),
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the call failed, independent of the service's error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// AWS answered with an error response.
+    Service { status: u16 },
+    /// The request could not be built or sent: network, DNS, TLS, or
+    /// credentials that could not be resolved.
+    Transport,
+    /// No answer in time.
+    Timeout,
+    /// AWS answered with something we could not read.
+    Response,
+    /// Terraform asked the provider to stop (Ctrl-C / StopProvider).
+    Cancelled,
+    /// A wait ran out of time before AWS reached the expected state.
+    DeadlineExceeded,
+    /// AWS answered successfully but with something we cannot use (for
+    /// example zero or several matches where one was required).
+    Unexpected,
+}
+
+/// A failed AWS call (or wait), with everything needed to explain it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub service: Service,
+    /// The API operation, e.g. `CreateAccountAssignment`.
+    pub operation: &'static str,
+    pub kind: ErrorKind,
+    /// The AWS error code, e.g. `ConflictException`, when AWS sent one.
+    pub code: Option<String>,
+    /// AWS's message verbatim, or our description of a non-service failure.
+    pub message: String,
+    /// The object the call was about, e.g. `permission set EKSAdmin (arn:...)`.
+    pub object: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl StdError for AwsError {}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.service, self.operation)?;
+        if let Some(obj) = &self.object {
+            write!(f, " on {obj}")?;
+        }
+        match &self.kind {
+            ErrorKind::Cancelled => return write!(f, " was cancelled"),
+            ErrorKind::DeadlineExceeded => return write!(f, " timed out: {}", self.message),
+            _ => {}
+        }
+        f.write_str(" failed: ")?;
+        if let Some(code) = &self.code {
+            write!(f, "{code}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let ErrorKind::Service { status } = self.kind {
+            write!(f, " (HTTP {status}")?;
+            if let Some(id) = &self.request_id {
+                write!(f, ", request ID {id}")?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl AwsError {
+    /// Converts an SDK error. Service errors keep AWS's code and message
+    /// verbatim; other failures keep the whole source chain as the message.
+    pub fn from_sdk<E>(
+        service: Service,
+        operation: &'static str,
+        err: SdkError<E, HttpResponse>,
+    ) -> AwsError
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        let request_id = err.request_id().map(str::to_string);
+        let (kind, code, message) = match &err {
+            SdkError::ServiceError(ctx) => {
+                let status = ctx.raw().status().as_u16();
+                let code = ctx.err().code().map(str::to_string);
+                let message = ctx
+                    .err()
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| error_chain(ctx.err()));
+                (ErrorKind::Service { status }, code, message)
+            }
+            SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, error_chain(&err)),
+            SdkError::ResponseError(_) => (ErrorKind::Response, None, error_chain(&err)),
+            _ => (ErrorKind::Transport, None, error_chain(&err)),
+        };
+        AwsError {
+            service,
+            operation,
+            kind,
+            code,
+            message,
+            object: None,
+            request_id,
+        }
+    }
+
+    /// An error that did not come from the SDK (for example "no match").
+    pub fn new(
+        service: Service,
+        operation: &'static str,
+        kind: ErrorKind,
+        message: impl Into<String>,
+    ) -> AwsError {
+        AwsError {
+            service,
+            operation,
+            kind,
+            code: None,
+            message: message.into(),
+            object: None,
+            request_id: None,
+        }
+    }
+
+    pub fn cancelled(service: Service, operation: &'static str) -> AwsError {
+        AwsError::new(
+            service,
+            operation,
+            ErrorKind::Cancelled,
+            "cancelled by Terraform",
+        )
+    }
+
+    pub fn deadline(
+        service: Service,
+        operation: &'static str,
+        message: impl Into<String>,
+    ) -> AwsError {
+        AwsError::new(service, operation, ErrorKind::DeadlineExceeded, message)
+    }
+
+    /// Names the object the call was about; keeps an earlier, more specific one.
+    pub fn about(mut self, object: impl Into<String>) -> AwsError {
+        if self.object.is_none() {
+            self.object = Some(object.into());
+        }
+        self
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self.kind {
+            ErrorKind::Service { status } => Some(status),
+            _ => None,
+        }
+    }
+
+    pub fn class(&self) -> Class {
+        classify(self)
+    }
+
+    /// The object does not exist (IAM NoSuchEntity, ResourceNotFoundException, HTTP 404).
+    pub fn is_not_found(&self) -> bool {
+        self.class() == Class::NotFound
+    }
+
+    /// A create hit an existing object (EntityAlreadyExists, "already exists",
+    /// EKS ResourceInUseException on create).
+    pub fn is_already_exists(&self) -> bool {
+        self.class() == Class::AlreadyExists
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == ErrorKind::Cancelled
+    }
+
+    /// What to do next, from the error's class; `None` when nothing useful
+    /// can be said beyond AWS's own message.
+    pub fn hint(&self) -> Option<String> {
+        let action = format!("{}:{}", self.service.action_prefix(), self.operation);
+        Some(match self.class() {
+            Class::AccessDenied => format!(
+                "The provider's credentials are not allowed to call {action}. Grant that permission to the identity the provider uses (check `profile`, `assume_role`, or the `sso` block for Identity Center calls), or use credentials that have it."
+            ),
+            Class::Credentials => "AWS rejected the credentials. Check that they are valid and not expired (for SSO profiles run `aws sso login`), and that `profile`/`assume_role` point at the intended identity.".to_string(),
+            Class::Throttled => "AWS kept throttling the request after all retries. Raise `max_retries` in the provider block, or apply with lower `-parallelism`.".to_string(),
+            Class::ServerError => "AWS reported an internal error; this is usually transient. Retry the apply.".to_string(),
+            Class::ConcurrentOperation => "Another operation on the same Identity Center object was still running after all retries. Retry the apply; if it persists, check for other tools changing the same permission set.".to_string(),
+            Class::Transport => {
+                if self.message.contains("credentials") || self.message.contains("Credentials") {
+                    "No usable AWS credentials were found. Configure credentials with environment variables, a `profile`, web identity or an instance role, or check `assume_role`.".to_string()
+                } else {
+                    format!(
+                        "The {} endpoint could not be reached. Check network access, the `region`, and any `endpoints` override or AWS_ENDPOINT_URL* environment variable.",
+                        self.service
+                    )
+                }
+            }
+            Class::Timeout => format!(
+                "The {} endpoint did not answer in time. Check network access and retry.",
+                self.service
+            ),
+            _ => return None,
+        })
+    }
+
+    /// A Terraform diagnostic: `summary` says what the provider was doing,
+    /// the detail says what failed, on which object, what AWS said, and a fix.
+    pub fn to_diagnostic(&self, summary: impl Into<String>) -> Diagnostic {
+        let mut detail = self.to_string();
+        if !detail.ends_with('.') && !detail.ends_with(')') {
+            detail.push('.');
+        }
+        if let Some(hint) = self.hint() {
+            detail.push_str("\n\n");
+            detail.push_str(&hint);
+        }
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail,
+            attribute: None,
+        }
+    }
+
+    /// [`Self::to_diagnostic`] as a one-error collection, for early returns.
+    pub fn to_diagnostics(&self, summary: impl Into<String>) -> Diagnostics {
+        Diagnostics(vec![self.to_diagnostic(summary)])
+    }
+
+    /// Like [`Self::to_diagnostics`], pointing at the attribute it is about.
+    pub fn to_diagnostics_at(
+        &self,
+        summary: impl Into<String>,
+        path: AttributePath,
+    ) -> Diagnostics {
+        let mut d = self.to_diagnostic(summary);
+        d.attribute = Some(path);
+        Diagnostics(vec![d])
+    }
+}
+
+/// An error and its sources as one line of their `Display` texts, skipping
+/// repeats. (`DisplayErrorContext` appends a `Debug` dump, far too noisy for
+/// a Terraform diagnostic.)
+pub fn error_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        let text = text.trim();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
+            parts.push(text.to_string());
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// `.aws(Service::Iam, "ListRoles")` on an SDK result.
+pub trait SdkResultExt<T> {
+    fn aws(self, service: Service, operation: &'static str) -> Result<T, AwsError>;
+}
+
+impl<T, E> SdkResultExt<T> for Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    fn aws(self, service: Service, operation: &'static str) -> Result<T, AwsError> {
+        self.map_err(|e| AwsError::from_sdk(service, operation, e))
+    }
+}
+
+/// `.about("permission set X")` on a result.
+pub trait AwsResultExt<T> {
+    fn about(self, object: impl Into<String>) -> Result<T, AwsError>;
+}
+
+impl<T> AwsResultExt<T> for Result<T, AwsError> {
+    fn about(self, object: impl Into<String>) -> Result<T, AwsError> {
+        self.map_err(|e| e.about(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service_err(service: Service, code: &str, message: &str, status: u16) -> AwsError {
+        AwsError {
+            service,
+            operation: "CreateAccountAssignment",
+            kind: ErrorKind::Service { status },
+            code: Some(code.to_string()),
+            message: message.to_string(),
+            object: None,
+            request_id: Some("req-1".to_string()),
+        }
+    }
+
+    #[test]
+    fn display_names_service_operation_object_code_and_message() {
+        let e = service_err(
+            Service::SsoAdmin,
+            "AccessDeniedException",
+            "User is not authorized",
+            403,
+        )
+        .about("permission set EKSAdmin");
+        assert_eq!(
+            e.to_string(),
+            "sso-admin CreateAccountAssignment on permission set EKSAdmin failed: AccessDeniedException: User is not authorized (HTTP 403, request ID req-1)"
+        );
+    }
+
+    #[test]
+    fn about_keeps_the_first_object() {
+        let e = service_err(Service::Iam, "NoSuchEntity", "x", 404)
+            .about("role A")
+            .about("role B");
+        assert_eq!(e.object.as_deref(), Some("role A"));
+    }
+
+    #[test]
+    fn diagnostic_has_summary_detail_and_hint() {
+        let e = service_err(Service::SsoAdmin, "AccessDeniedException", "denied", 403);
+        let d = e.to_diagnostic("Could not assign the permission set");
+        assert_eq!(d.summary, "Could not assign the permission set");
+        assert!(d.detail.contains("AccessDeniedException: denied"));
+        assert!(
+            d.detail.contains("sso:CreateAccountAssignment"),
+            "{}",
+            d.detail
+        );
+        assert_eq!(d.severity, Severity::Error);
+    }
+
+    #[test]
+    fn cancelled_and_deadline_render_plainly() {
+        let c = AwsError::cancelled(Service::Eks, "DescribeCluster");
+        assert!(c.is_cancelled());
+        assert_eq!(c.to_string(), "eks DescribeCluster was cancelled");
+        let t = AwsError::deadline(Service::Iam, "ListRoles", "role did not appear within 2m");
+        assert_eq!(
+            t.to_string(),
+            "iam ListRoles timed out: role did not appear within 2m"
+        );
+    }
+
+    #[test]
+    fn converts_sdk_service_errors_verbatim() {
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+
+        #[derive(Debug)]
+        struct Svc(ErrorMetadata);
+        impl fmt::Display for Svc {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("svc")
+            }
+        }
+        impl StdError for Svc {}
+        impl ProvideErrorMetadata for Svc {
+            fn meta(&self) -> &ErrorMetadata {
+                &self.0
+            }
+        }
+        let meta = ErrorMetadata::builder()
+            .code("ConflictException")
+            .message("There is a conflicting operation in process.")
+            .build();
+        let raw = HttpResponse::new(StatusCode::try_from(409).unwrap(), SdkBody::empty());
+        let sdk: SdkError<Svc, HttpResponse> = SdkError::service_error(Svc(meta), raw);
+        let e = AwsError::from_sdk(Service::SsoAdmin, "DeletePermissionSet", sdk);
+        assert_eq!(e.code(), Some("ConflictException"));
+        assert_eq!(e.message, "There is a conflicting operation in process.");
+        assert_eq!(e.status(), Some(409));
+        assert_eq!(e.class(), Class::ConcurrentOperation);
+    }
+}

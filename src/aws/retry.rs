@@ -1,0 +1,561 @@
+//! The one place that reads AWS error codes and messages to decide what they
+//! mean and whether waiting helps.
+//!
+//! Division of labour:
+//! - Throttling, timeouts and HTTP 5xx are retried by the SDK's standard retry
+//!   strategy (configured from `max_retries`); nothing here retries them.
+//! - [`retry_conflicts`] retries sso-admin `ConflictException` "There is a
+//!   conflicting operation in process." — another write on the same permission
+//!   set or instance is running. A ConflictException saying "already exists"
+//!   is a duplicate, which waiting cannot fix, so it is never retried.
+//! - [`retry_eks_propagation`] retries EKS's "invalid principal" and
+//!   "principalArn could not be found" until a deadline: IAM is eventually
+//!   consistent, and a role created (or re-created by Identity Center) moments
+//!   ago is not yet visible to EKS.
+//!
+//! Both stop at once when Terraform cancels (`Ctx.cancel`).
+
+use std::future::Future;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::time::Instant;
+
+use super::errors::{AwsError, ErrorKind, Service};
+use super::wait::Backoff;
+use crate::tfplugin::framework::Ctx;
+
+/// What an error means for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// sso-admin: another operation on the same object is running. Retry.
+    ConcurrentOperation,
+    /// The object to create exists already. Adopt it or report it; don't retry.
+    AlreadyExists,
+    /// EKS cannot see an IAM principal (yet). Retry until a deadline.
+    PrincipalNotVisible,
+    NotFound,
+    Throttled,
+    ServerError,
+    AccessDenied,
+    /// Credentials were rejected (invalid, expired, unsigned).
+    Credentials,
+    InvalidInput,
+    /// A conflict that waiting does not resolve (e.g. deleting a permission
+    /// set that is still assigned).
+    Conflict,
+    Transport,
+    Timeout,
+    Cancelled,
+    DeadlineExceeded,
+    Other,
+}
+
+/// Classifies an error by kind, service, code and message.
+pub fn classify(err: &AwsError) -> Class {
+    match err.kind {
+        ErrorKind::Cancelled => Class::Cancelled,
+        ErrorKind::DeadlineExceeded => Class::DeadlineExceeded,
+        ErrorKind::Transport => Class::Transport,
+        ErrorKind::Timeout => Class::Timeout,
+        ErrorKind::Response | ErrorKind::Unexpected => Class::Other,
+        ErrorKind::Service { status } => {
+            classify_service(err.service, err.code(), &err.message, status)
+        }
+    }
+}
+
+/// Classification of a service error response; pure, so it is unit-tested
+/// against the messages AWS actually sends.
+pub fn classify_service(service: Service, code: Option<&str>, message: &str, status: u16) -> Class {
+    let msg = message.to_ascii_lowercase();
+    let code = code.unwrap_or("");
+    match code {
+        "ConflictException" => {
+            if msg.contains("conflicting operation") {
+                Class::ConcurrentOperation
+            } else if msg.contains("already exists") {
+                Class::AlreadyExists
+            } else {
+                Class::Conflict
+            }
+        }
+        "EntityAlreadyExists"
+        | "EntityAlreadyExistsException"
+        | "ResourceAlreadyExistsException" => Class::AlreadyExists,
+        // EKS answers a duplicate create with ResourceInUseException "...already in use...".
+        "ResourceInUseException" if service == Service::Eks && msg.contains("already in use") => {
+            Class::AlreadyExists
+        }
+        "InvalidParameterException"
+            if service == Service::Eks && msg.contains("invalid principal") =>
+        {
+            Class::PrincipalNotVisible
+        }
+        "ResourceNotFoundException"
+        | "NoSuchEntity"
+        | "NoSuchEntityException"
+        | "NotFoundException" => Class::NotFound,
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "ThrottledException"
+        | "SlowDown" => Class::Throttled,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "UnauthorizedException" => Class::AccessDenied,
+        "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch"
+        | "IncompleteSignature"
+        | "InvalidSignatureException"
+        | "MissingAuthenticationToken" => Class::Credentials,
+        "ValidationException"
+        | "ValidationError"
+        | "InvalidParameterException"
+        | "InvalidParameterValue"
+        | "InvalidInput"
+        | "MalformedPolicyDocument"
+        | "InvalidRequestException"
+        | "InvalidParameterCombination" => Class::InvalidInput,
+        "InternalServerException"
+        | "InternalFailure"
+        | "ServerException"
+        | "ServiceUnavailable"
+        | "ServiceFailure"
+        | "ServiceFailureException" => Class::ServerError,
+        _ if status == 404 => Class::NotFound,
+        _ if status == 429 => Class::Throttled,
+        _ if status >= 500 => Class::ServerError,
+        _ => Class::Other,
+    }
+}
+
+/// True for the EKS errors that mean "IAM has not propagated this principal
+/// to EKS yet": CreateAccessEntry's "invalid principal", and "principalArn
+/// could not be found" from calls made right after the entry was created.
+pub fn is_eks_propagation(err: &AwsError) -> bool {
+    if err.service != Service::Eks {
+        return false;
+    }
+    match err.class() {
+        Class::PrincipalNotVisible => true,
+        Class::NotFound => err
+            .message
+            .to_ascii_lowercase()
+            .contains("principalarn could not be found"),
+        _ => false,
+    }
+}
+
+/// Timing of our own retries. Delays grow from `initial` doubling to `max`,
+/// each jittered to a random point in `[d/2, d]` so parallel resources that
+/// collided do not collide again in lockstep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub initial: Duration,
+    pub max: Duration,
+    /// Total time spent retrying before giving up with the last error.
+    pub budget: Duration,
+}
+
+impl RetryPolicy {
+    /// For sso-admin conflicts: they clear when the other operation finishes,
+    /// usually within seconds; Terraform's AWS provider gives up after 5 minutes.
+    pub const CONFLICTS: RetryPolicy = RetryPolicy {
+        initial: Duration::from_millis(500),
+        max: Duration::from_secs(10),
+        budget: Duration::from_secs(300),
+    };
+}
+
+/// A jittered delay in `[d/2, d]`.
+pub fn jitter(d: Duration) -> Duration {
+    let half = d / 2;
+    let extra = rand::rng().random_range(0..=half.as_millis() as u64);
+    half + Duration::from_millis(extra)
+}
+
+/// Retries `f` while it fails with an sso-admin ConflictException "conflicting
+/// operation in process", within [`RetryPolicy::CONFLICTS`]. Any other error
+/// (including "already exists") is returned at once.
+pub async fn retry_conflicts<T, F, Fut>(ctx: &Ctx, op_name: &str, f: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let deadline = Instant::now() + RetryPolicy::CONFLICTS.budget;
+    retry_while(
+        ctx,
+        op_name,
+        RetryPolicy::CONFLICTS,
+        deadline,
+        |e| e.class() == Class::ConcurrentOperation,
+        f,
+    )
+    .await
+}
+
+/// Retries `f` while EKS cannot see the IAM principal yet (see
+/// [`is_eks_propagation`]), until `deadline`. After the deadline the last
+/// error is returned, so the user sees what EKS said.
+pub async fn retry_eks_propagation<T, F, Fut>(
+    ctx: &Ctx,
+    op_name: &str,
+    deadline: Instant,
+    f: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let policy = RetryPolicy {
+        initial: Duration::from_millis(500),
+        max: Duration::from_secs(5),
+        budget: deadline.saturating_duration_since(Instant::now()),
+    };
+    retry_while(ctx, op_name, policy, deadline, is_eks_propagation, f).await
+}
+
+/// The loop behind both helpers: call, and while `retryable(err)` and time
+/// remains, sleep a jittered backoff (or stop on cancellation).
+pub async fn retry_while<T, F, Fut>(
+    ctx: &Ctx,
+    op_name: &str,
+    policy: RetryPolicy,
+    deadline: Instant,
+    retryable: impl Fn(&AwsError) -> bool,
+    mut f: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let mut backoff = Backoff::new(policy.initial, policy.max);
+    let mut attempt = 1u32;
+    loop {
+        let err = match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        if !retryable(&err) {
+            return Err(err);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            tracing::debug!(
+                operation = op_name,
+                attempt,
+                "retry budget exhausted: {err}"
+            );
+            return Err(err);
+        }
+        let delay = jitter(backoff.next_delay()).min(deadline - now);
+        tracing::debug!(
+            operation = op_name,
+            attempt,
+            delay_ms = delay.as_millis() as u64,
+            "retrying: {err}"
+        );
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return Err(AwsError::cancelled(err.service, err.operation).about_opt(err.object.clone())),
+            _ = tokio::time::sleep(delay) => {}
+        }
+        attempt += 1;
+    }
+}
+
+impl AwsError {
+    fn about_opt(self, object: Option<String>) -> AwsError {
+        match object {
+            Some(o) => self.about(o),
+            None => self,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    fn err(service: Service, code: &str, message: &str, status: u16) -> AwsError {
+        AwsError {
+            service,
+            operation: "Op",
+            kind: ErrorKind::Service { status },
+            code: Some(code.into()),
+            message: message.into(),
+            object: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn conflicts_are_told_apart_by_message() {
+        use Service::SsoAdmin;
+        assert_eq!(
+            classify_service(
+                SsoAdmin,
+                Some("ConflictException"),
+                "There is a conflicting operation in process.",
+                409
+            ),
+            Class::ConcurrentOperation
+        );
+        assert_eq!(
+            classify_service(
+                SsoAdmin,
+                Some("ConflictException"),
+                "PermissionSet with name AdministratorAccess already exists.",
+                409
+            ),
+            Class::AlreadyExists
+        );
+        assert_eq!(
+            classify_service(
+                SsoAdmin,
+                Some("ConflictException"),
+                "Could not delete because PermissionSet has ApplicationProfile associated with it",
+                409
+            ),
+            Class::Conflict
+        );
+    }
+
+    #[test]
+    fn eks_messages() {
+        use Service::Eks;
+        assert_eq!(
+            classify_service(
+                Eks,
+                Some("InvalidParameterException"),
+                "The specified principalArn is invalid: invalid principal.",
+                400
+            ),
+            Class::PrincipalNotVisible
+        );
+        assert_eq!(
+            classify_service(
+                Eks,
+                Some("InvalidParameterException"),
+                "kubernetesGroups may not start with system:",
+                400
+            ),
+            Class::InvalidInput
+        );
+        assert_eq!(
+            classify_service(
+                Eks,
+                Some("ResourceInUseException"),
+                "The specified access entry resource is already in use on this cluster.",
+                409
+            ),
+            Class::AlreadyExists
+        );
+        let nf = err(
+            Eks,
+            "ResourceNotFoundException",
+            "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.",
+            404,
+        );
+        assert_eq!(nf.class(), Class::NotFound);
+        assert!(nf.is_not_found());
+        assert!(is_eks_propagation(&nf));
+        let cluster_missing = err(
+            Eks,
+            "ResourceNotFoundException",
+            "No cluster found for name: prod.",
+            404,
+        );
+        assert!(!is_eks_propagation(&cluster_missing));
+        let invalid = err(
+            Eks,
+            "InvalidParameterException",
+            "The specified principalArn is invalid: invalid principal.",
+            400,
+        );
+        assert!(is_eks_propagation(&invalid));
+        // The same words from another service are not EKS propagation.
+        let iam = err(
+            Service::Iam,
+            "InvalidParameterException",
+            "invalid principal",
+            400,
+        );
+        assert!(!is_eks_propagation(&iam));
+    }
+
+    #[test]
+    fn other_codes() {
+        use Service::*;
+        assert_eq!(
+            classify_service(
+                Iam,
+                Some("NoSuchEntity"),
+                "The role x cannot be found.",
+                404
+            ),
+            Class::NotFound
+        );
+        assert_eq!(
+            classify_service(
+                Iam,
+                Some("EntityAlreadyExists"),
+                "Role with name x already exists.",
+                409
+            ),
+            Class::AlreadyExists
+        );
+        assert_eq!(
+            classify_service(SsoAdmin, Some("ThrottlingException"), "Rate exceeded", 429),
+            Class::Throttled
+        );
+        assert_eq!(
+            classify_service(
+                Sts,
+                Some("ExpiredToken"),
+                "The security token included in the request is expired",
+                400
+            ),
+            Class::Credentials
+        );
+        assert_eq!(
+            classify_service(SsoAdmin, Some("AccessDeniedException"), "no", 403),
+            Class::AccessDenied
+        );
+        assert_eq!(
+            classify_service(Eks, Some("ServerException"), "oops", 500),
+            Class::ServerError
+        );
+        assert_eq!(classify_service(Eks, None, "", 503), Class::ServerError);
+        assert_eq!(
+            classify_service(
+                Iam,
+                Some("LimitExceeded"),
+                "Cannot exceed quota for RolesPerAccount",
+                409
+            ),
+            Class::Other
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_half_and_full() {
+        for _ in 0..200 {
+            let d = jitter(Duration::from_millis(1000));
+            assert!(
+                d >= Duration::from_millis(500) && d <= Duration::from_millis(1000),
+                "{d:?}"
+            );
+        }
+    }
+
+    fn conflict() -> AwsError {
+        err(
+            Service::SsoAdmin,
+            "ConflictException",
+            "There is a conflicting operation in process.",
+            409,
+        )
+    }
+
+    #[tokio::test]
+    async fn retries_concurrent_operation_until_success() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let policy = RetryPolicy {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(2),
+            budget: Duration::from_secs(5),
+        };
+        let c = calls.clone();
+        let out = retry_while(
+            &Ctx::default(),
+            "Op",
+            policy,
+            Instant::now() + policy.budget,
+            |e| e.class() == Class::ConcurrentOperation,
+            || {
+                let c = c.clone();
+                async move {
+                    if c.fetch_add(1, Ordering::SeqCst) < 3 {
+                        Err(conflict())
+                    } else {
+                        Ok(7)
+                    }
+                }
+            },
+        )
+        .await;
+        assert_eq!(out.unwrap(), 7);
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn does_not_retry_already_exists() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let c = calls.clone();
+        let out: Result<(), _> = retry_conflicts(&Ctx::default(), "CreatePermissionSet", || {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                Err(err(
+                    Service::SsoAdmin,
+                    "ConflictException",
+                    "PermissionSet with name X already exists.",
+                    409,
+                ))
+            }
+        })
+        .await;
+        assert!(out.unwrap_err().is_already_exists());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn gives_up_at_the_deadline_with_the_last_error() {
+        let started = Instant::now();
+        let out: Result<(), _> = retry_eks_propagation(
+            &Ctx::default(),
+            "CreateAccessEntry",
+            Instant::now() + Duration::from_millis(300),
+            || async {
+                Err(err(
+                    Service::Eks,
+                    "InvalidParameterException",
+                    "The specified principalArn is invalid: invalid principal.",
+                    400,
+                ))
+            },
+        )
+        .await;
+        let e = out.unwrap_err();
+        assert_eq!(e.class(), Class::PrincipalNotVisible);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_secs(3),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn cancellation_stops_the_retry() {
+        let ctx = Ctx::default();
+        let cancel = ctx.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            cancel.cancel();
+        });
+        let started = Instant::now();
+        let out: Result<(), _> =
+            retry_conflicts(&ctx, "DeletePermissionSet", || async { Err(conflict()) }).await;
+        assert!(out.unwrap_err().is_cancelled());
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,429 @@
+//! AWS SDK clients for one provider instance, built lazily from the provider
+//! block, plus the per-process caches and limits resources share.
+//!
+//! There are two credential "sides":
+//! - the cluster side (`region`, `profile`, `assume_role`): EKS, IAM, STS;
+//! - the Identity Center side (`sso.*`, falling back to the provider's
+//!   `region` and `profile`, but not its `assume_role`): sso-admin and
+//!   identitystore.
+//!
+//! Building a client reads config files and environment but makes no AWS
+//! call; credentials are resolved (and cached) by the SDK on the first request.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_types::origin::Origin;
+use tokio::sync::{OnceCell, OwnedSemaphorePermit};
+
+use super::config::{AssumeRole, ProviderConfig};
+use super::schema::DEFAULT_SESSION_NAME;
+use crate::aws::errors::{AwsError, SdkResultExt, Service};
+use crate::aws::http::{RateLimitedHttpClient, default_client};
+use crate::aws::limiter::{AssignmentSlots, MAX_CONCURRENT_ASSIGNMENTS, TokenBucket};
+use crate::aws::ssoadmin::{SsoInstance, list_instances, pick_instance};
+use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tfplugin::framework::Ctx;
+
+/// The SDK clients and shared per-process state. Obtain it from
+/// [`super::ProviderState::clients`].
+#[derive(Debug)]
+pub struct AwsClients {
+    /// Cluster side.
+    pub eks: aws_sdk_eks::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    /// Identity Center side. Every request attempt of these two clients
+    /// already waits for the shared rate limiter.
+    pub ssoadmin: aws_sdk_ssoadmin::Client,
+    pub identitystore: aws_sdk_identitystore::Client,
+    /// Region of the cluster side.
+    pub region: String,
+    /// Identity Center home region.
+    pub sso_region: String,
+    /// The provider's `default_tags`.
+    pub default_tags: BTreeMap<String, String>,
+    configured_instance_arn: Option<String>,
+    account_id: OnceCell<String>,
+    sso_instance: OnceCell<SsoInstance>,
+    sso_limiter: Arc<TokenBucket>,
+    assignment_slots: AssignmentSlots,
+}
+
+impl AwsClients {
+    /// The account of the cluster-side credentials (STS GetCallerIdentity,
+    /// called at most once successfully per process).
+    pub async fn cluster_account_id(&self) -> Result<String, AwsError> {
+        self.account_id
+            .get_or_try_init(|| async {
+                let out = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .aws(Service::Sts, "GetCallerIdentity")?;
+                out.account().map(str::to_string).ok_or_else(|| {
+                    AwsError::new(
+                        Service::Sts,
+                        "GetCallerIdentity",
+                        crate::aws::ErrorKind::Unexpected,
+                        "the response has no Account",
+                    )
+                })
+            })
+            .await
+            .cloned()
+    }
+
+    /// The Identity Center instance: `sso.instance_arn` if configured (its
+    /// identity store ID is looked up once with ListInstances), otherwise the
+    /// only instance visible to the sso-side credentials. Cached on success.
+    pub async fn sso_instance(&self) -> Result<SsoInstance, AwsError> {
+        self.sso_instance
+            .get_or_try_init(|| async {
+                let all = list_instances(&self.ssoadmin).await?;
+                pick_instance(
+                    all,
+                    self.configured_instance_arn.as_deref(),
+                    &self.sso_region,
+                )
+            })
+            .await
+            .cloned()
+    }
+
+    /// Fails unless the cluster-side credentials belong to `expected`, with a
+    /// diagnostic at `account_id` naming both accounts and the fix.
+    pub async fn check_account(&self, expected: &str) -> Result<(), Diagnostics> {
+        self.check_account_at(expected, AttributePath::attr("account_id"))
+            .await
+    }
+
+    /// [`Self::check_account`] with the diagnostic at `path`.
+    pub async fn check_account_at(
+        &self,
+        expected: &str,
+        path: AttributePath,
+    ) -> Result<(), Diagnostics> {
+        let actual = self
+            .cluster_account_id()
+            .await
+            .map_err(|e| e.to_diagnostics("Could not determine the provider's AWS account"))?;
+        account_mismatch(expected, &actual, path).map_or(Ok(()), Err)
+    }
+
+    /// The token bucket all sso-admin and identitystore requests pass
+    /// through. The clients use it already; call `acquire()` yourself only
+    /// for Identity Center traffic that does not go through these clients.
+    pub fn sso_limiter(&self) -> &Arc<TokenBucket> {
+        &self.sso_limiter
+    }
+
+    /// A slot for one in-flight CreateAccountAssignment; hold it until the
+    /// assignment's status leaves IN_PROGRESS. Cancellable.
+    pub async fn assignment_permit(&self, ctx: &Ctx) -> Result<OwnedSemaphorePermit, AwsError> {
+        self.assignment_slots.acquire(ctx).await
+    }
+
+    /// `default_tags` overlaid with a resource's own tags (which win).
+    pub fn merged_tags(
+        &self,
+        resource_tags: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut out = self.default_tags.clone();
+        out.extend(resource_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out
+    }
+}
+
+/// The mismatch diagnostic, if the accounts differ.
+pub fn account_mismatch(expected: &str, actual: &str, path: AttributePath) -> Option<Diagnostics> {
+    if expected == actual {
+        return None;
+    }
+    let mut d = Diagnostics::new();
+    d.attribute_error(
+        path,
+        "Wrong AWS account",
+        format!(
+            "This resource targets AWS account {expected}, but the provider's cluster-side credentials belong to account {actual}, so its EKS and IAM calls would land in the wrong account.\n\nUse an aliased provider with assume_role into {expected}, for example:\n\n  provider \"eks\" {{\n    alias = \"acct_{expected}\"\n    assume_role {{\n      role_arn = \"arn:aws:iam::{expected}:role/OrganizationAccountAccessRole\"\n    }}\n  }}\n\nand set `provider = eks.acct_{expected}` on this resource."
+        ),
+    );
+    Some(d)
+}
+
+/// The effective settings of one credential side.
+struct Side<'a> {
+    what: &'static str,
+    region: Option<&'a str>,
+    region_hint: &'static str,
+    profile: Option<&'a str>,
+    assume_role: Option<&'a AssumeRole>,
+}
+
+/// Builds all clients. Reads config files and the environment; no AWS call.
+pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostics> {
+    if !cfg.unknown.is_empty() {
+        let names: Vec<String> = cfg.unknown.iter().map(|p| p.to_string()).collect();
+        return Err(Diagnostics::from_error(
+            "Provider configuration not known yet",
+            format!(
+                "The provider block uses values that are only known after apply ({}), and this operation needs AWS. Use values known at plan time, or apply the resources they come from first (terraform apply -target=...).",
+                names.join(", ")
+            ),
+        ));
+    }
+    let http = default_client();
+    let retry = RetryConfig::standard().with_max_attempts(cfg.max_attempts());
+
+    let cluster = load_side(
+        cfg,
+        &Side {
+            what: "the cluster account",
+            region: cfg.region.as_deref(),
+            region_hint: "Set `region` in the provider block, or AWS_REGION in the environment.",
+            profile: cfg.profile.as_deref(),
+            assume_role: cfg.assume_role.as_ref(),
+        },
+        &http,
+        &retry,
+    )
+    .await?;
+    let sso = load_side(
+        cfg,
+        &Side {
+            what: "IAM Identity Center",
+            region: cfg.sso_region(),
+            region_hint: "Set `sso.region` (the Identity Center home region) or `region` in the provider block.",
+            profile: cfg.sso_profile(),
+            assume_role: cfg.sso.assume_role.as_ref(),
+        },
+        &http,
+        &retry,
+    )
+    .await?;
+
+    let region = cluster.region().map(|r| r.to_string()).unwrap_or_default();
+    let sso_region = sso.region().map(|r| r.to_string()).unwrap_or_default();
+    let e = &cfg.endpoints;
+    tracing::debug!(
+        region = %region,
+        sso_region = %sso_region,
+        max_attempts = cfg.max_attempts(),
+        cluster_assume_role = cfg.assume_role.is_some(),
+        sso_assume_role = cfg.sso.assume_role.is_some(),
+        endpoint_overrides = ?[("eks", e.eks.is_some()), ("iam", e.iam.is_some()), ("sts", e.sts.is_some()), ("ssoadmin", e.ssoadmin.is_some()), ("identitystore", e.identitystore.is_some())],
+        "building AWS clients"
+    );
+
+    let limiter = Arc::new(TokenBucket::identity_center());
+    let limited = SharedHttpClient::new(RateLimitedHttpClient::new(http.clone(), limiter.clone()));
+
+    let mut eks = aws_sdk_eks::config::Builder::from(&cluster);
+    if let Some(u) = &e.eks {
+        eks = eks.endpoint_url(u);
+    }
+    let mut iam = aws_sdk_iam::config::Builder::from(&cluster);
+    if let Some(u) = &e.iam {
+        iam = iam.endpoint_url(u);
+    }
+    let mut sts = aws_sdk_sts::config::Builder::from(&cluster);
+    if let Some(u) = &e.sts {
+        sts = sts.endpoint_url(u);
+    }
+    let mut ssoadmin = aws_sdk_ssoadmin::config::Builder::from(&sso).http_client(limited.clone());
+    if let Some(u) = &e.ssoadmin {
+        ssoadmin = ssoadmin.endpoint_url(u);
+    }
+    let mut identitystore = aws_sdk_identitystore::config::Builder::from(&sso).http_client(limited);
+    if let Some(u) = &e.identitystore {
+        identitystore = identitystore.endpoint_url(u);
+    }
+
+    Ok(AwsClients {
+        eks: aws_sdk_eks::Client::from_conf(eks.build()),
+        iam: aws_sdk_iam::Client::from_conf(iam.build()),
+        sts: aws_sdk_sts::Client::from_conf(sts.build()),
+        ssoadmin: aws_sdk_ssoadmin::Client::from_conf(ssoadmin.build()),
+        identitystore: aws_sdk_identitystore::Client::from_conf(identitystore.build()),
+        region,
+        sso_region,
+        default_tags: cfg.default_tags.clone(),
+        configured_instance_arn: cfg.sso.instance_arn.clone(),
+        account_id: OnceCell::new(),
+        sso_instance: OnceCell::new(),
+        sso_limiter: limiter,
+        assignment_slots: AssignmentSlots::new(MAX_CONCURRENT_ASSIGNMENTS),
+    })
+}
+
+/// `shared_config_files`/`shared_credentials_files` replace the default file
+/// of their kind; an unset or empty list keeps it (and `AWS_CONFIG_FILE` /
+/// `AWS_SHARED_CREDENTIALS_FILE`).
+fn profile_files(cfg: &ProviderConfig) -> Option<EnvConfigFiles> {
+    if cfg.shared_config_files.is_empty() && cfg.shared_credentials_files.is_empty() {
+        return None;
+    }
+    let mut b = EnvConfigFiles::builder()
+        .include_default_config_file(cfg.shared_config_files.is_empty())
+        .include_default_credentials_file(cfg.shared_credentials_files.is_empty());
+    for f in &cfg.shared_config_files {
+        b = b.with_file(EnvConfigFileKind::Config, f);
+    }
+    for f in &cfg.shared_credentials_files {
+        b = b.with_file(EnvConfigFileKind::Credentials, f);
+    }
+    Some(b.build())
+}
+
+/// Loads one side's SdkConfig: the standard chain, narrowed by region,
+/// profile and files, then wrapped in AssumeRole if configured.
+async fn load_side(
+    cfg: &ProviderConfig,
+    side: &Side<'_>,
+    http: &SharedHttpClient,
+    retry: &RetryConfig,
+) -> Result<SdkConfig, Diagnostics> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http.clone())
+        .retry_config(retry.clone());
+    if let Some(r) = side.region {
+        loader = loader.region(Region::new(r.to_string()));
+    }
+    if let Some(p) = side.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(files) = profile_files(cfg) {
+        loader = loader.profile_files(files);
+    }
+    let base = loader.load().await;
+    if base.region().is_none() {
+        return Err(Diagnostics::from_error(
+            "No AWS region",
+            format!(
+                "No AWS region is configured for {}. {}",
+                side.what, side.region_hint
+            ),
+        ));
+    }
+    let Some(ar) = side.assume_role else {
+        return Ok(base);
+    };
+    // AssumeRole's own STS client follows the `endpoints.sts` override too.
+    let sts_conf = match &cfg.endpoints.sts {
+        Some(url) => {
+            let mut b = base.clone().into_builder();
+            b.set_endpoint_url(Some(url.clone()));
+            b.insert_origin("endpoint_url", Origin::shared_config());
+            b.build()
+        }
+        None => base.clone(),
+    };
+    let mut provider = AssumeRoleProvider::builder(ar.role_arn.clone())
+        .session_name(
+            ar.session_name
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SESSION_NAME.to_string()),
+        )
+        .configure(&sts_conf);
+    if let Some(id) = &ar.external_id {
+        provider = provider.external_id(id.clone());
+    }
+    if let Some(d) = ar.duration {
+        provider = provider.session_length(d);
+    }
+    let provider = provider.build().await;
+    Ok(base
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_mismatch_names_both_accounts_and_the_fix() {
+        assert!(
+            account_mismatch(
+                "111122223333",
+                "111122223333",
+                AttributePath::attr("account_id")
+            )
+            .is_none()
+        );
+        let d = account_mismatch(
+            "111122223333",
+            "123456789012",
+            AttributePath::attr("account_id"),
+        )
+        .unwrap();
+        let diag = &d.0[0];
+        assert_eq!(diag.attribute, Some(AttributePath::attr("account_id")));
+        assert!(diag.detail.contains("111122223333") && diag.detail.contains("123456789012"));
+        assert!(
+            diag.detail.contains("assume_role into 111122223333"),
+            "{}",
+            diag.detail
+        );
+        assert!(diag.detail.contains("arn:aws:iam::111122223333:role/"));
+    }
+
+    #[test]
+    fn profile_files_replace_only_their_kind() {
+        assert!(profile_files(&ProviderConfig::default()).is_none());
+        let cfg = ProviderConfig {
+            shared_config_files: vec!["/tmp/a".into()],
+            ..ProviderConfig::default()
+        };
+        let files = format!("{:?}", profile_files(&cfg).unwrap());
+        assert!(files.contains("/tmp/a"), "{files}");
+        assert!(files.contains("Default(Credentials)"), "{files}");
+        assert!(!files.contains("Default(Config)"), "{files}");
+    }
+
+    #[tokio::test]
+    async fn unknown_config_fails_only_when_clients_are_built() {
+        let cfg = ProviderConfig {
+            unknown: vec![AttributePath::attr("region")],
+            ..ProviderConfig::default()
+        };
+        let d = build(&cfg).await.unwrap_err();
+        assert!(d.0[0].detail.contains("(region)"), "{}", d.0[0].detail);
+    }
+
+    #[tokio::test]
+    async fn builds_without_calling_aws_and_applies_endpoints() {
+        let cfg = ProviderConfig {
+            region: Some("eu-west-1".into()),
+            sso: super::super::config::SsoSide {
+                region: Some("us-east-1".into()),
+                ..Default::default()
+            },
+            endpoints: super::super::config::Endpoints {
+                eks: Some("http://127.0.0.1:1".into()),
+                ssoadmin: Some("http://127.0.0.1:2".into()),
+                ..Default::default()
+            },
+            ..ProviderConfig::default()
+        };
+        let c = build(&cfg).await.unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.sso_region, "us-east-1");
+        assert_eq!(
+            c.eks.config().region().map(|r| r.as_ref()),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            c.ssoadmin.config().region().map(|r| r.as_ref()),
+            Some("us-east-1")
+        );
+    }
+}

@@ -1,0 +1,275 @@
+//! From inputs to everything the resource computes: the trust policy, the
+//! customer-managed policy document, ARNs and the set of attached policies.
+//! Plan and apply both use these functions, so what plan promises is exactly
+//! what apply creates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value as Json, json};
+
+use super::model::{self, Field};
+use super::presets::{self, Preset};
+use super::schema::*;
+use super::trust_policy::{self, TrustContext};
+use super::validation;
+use crate::tfplugin::value::Value;
+
+/// What the inputs alone cannot tell: the account, partition and SSO region
+/// the policies refer to, and the provider's default tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub trust: TrustContext,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+/// The configuration with defaults applied. `None`/`Field::Unknown` means
+/// "not known until apply".
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub description: Field<String>,
+    pub trusted_permission_sets: Field<BTreeSet<String>>,
+    pub trusted_role_arns: Field<BTreeSet<String>>,
+    pub preset: Option<Preset>,
+    pub additional_policy_json: Field<String>,
+    pub managed_policy_arns: Field<BTreeSet<String>>,
+    pub max_session_duration: Option<i64>,
+    pub permissions_boundary: Field<String>,
+    pub tags: Field<BTreeMap<String, String>>,
+    pub policy_name: Option<String>,
+}
+
+impl Inputs {
+    /// Reads a configuration, or a planned/prior state (whose defaults are
+    /// already filled in, so reading it again gives the same answer).
+    pub fn from_value(v: &Value) -> Inputs {
+        let name = model::string(v.attr(NAME)).or_default(DEFAULT_NAME.to_string());
+        let policy_name = match model::string(v.attr(POLICY_NAME)) {
+            Field::Unknown => None,
+            Field::Known(p) => Some(p),
+            Field::Null => name.as_ref().map(|n| format!("{n}Policy")),
+        };
+        let preset = match model::string(v.attr(PERMISSIONS)) {
+            Field::Unknown => None,
+            Field::Null => Some(presets::DEFAULT),
+            // Validation rejects unknown names before we get here; treat a
+            // stray one as unknown rather than guessing.
+            Field::Known(p) => Preset::parse(&p),
+        };
+        Inputs {
+            name,
+            path: model::string(v.attr(PATH)).or_default(DEFAULT_PATH.to_string()),
+            description: model::string(v.attr(DESCRIPTION)),
+            trusted_permission_sets: model::string_set(v.attr(TRUSTED_PERMISSION_SETS)),
+            trusted_role_arns: model::string_set(v.attr(TRUSTED_ROLE_ARNS)),
+            preset,
+            additional_policy_json: model::string(v.attr(ADDITIONAL_POLICY_JSON)),
+            managed_policy_arns: model::string_set(v.attr(MANAGED_POLICY_ARNS)),
+            max_session_duration: model::int(v.attr(MAX_SESSION_DURATION))
+                .or_default(DEFAULT_MAX_SESSION),
+            permissions_boundary: model::string(v.attr(PERMISSIONS_BOUNDARY)),
+            tags: model::string_map(v.attr(TAGS)),
+            policy_name,
+        }
+    }
+}
+
+fn known_set(f: &Field<BTreeSet<String>>) -> Option<BTreeSet<String>> {
+    match f {
+        Field::Unknown => None,
+        Field::Null => Some(BTreeSet::new()),
+        Field::Known(s) => Some(s.clone()),
+    }
+}
+
+pub fn role_arn(ctx: &Context, path: &str, name: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:role{path}{name}",
+        ctx.trust.partition, ctx.trust.account_id
+    )
+}
+
+pub fn policy_arn_for(ctx: &Context, path: &str, policy_name: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:policy{path}{policy_name}",
+        ctx.trust.partition, ctx.trust.account_id
+    )
+}
+
+impl Inputs {
+    pub fn role_arn(&self, ctx: &Context) -> Option<String> {
+        Some(role_arn(ctx, self.path.as_deref()?, self.name.as_deref()?))
+    }
+
+    pub fn trust_policy(&self, ctx: &Context) -> Option<String> {
+        let sets = known_set(&self.trusted_permission_sets)?;
+        let roles = known_set(&self.trusted_role_arns)?;
+        Some(trust_policy::render(&ctx.trust, &sets, &roles))
+    }
+
+    /// Whether a customer-managed policy exists: a preset with statements, or
+    /// additional statements. IAM rejects a policy with no statements.
+    pub fn has_policy(&self) -> Option<bool> {
+        match self.preset? {
+            Preset::EksctlMinimum | Preset::ServiceWide => Some(true),
+            Preset::None => match &self.additional_policy_json {
+                Field::Unknown => None,
+                Field::Null => Some(false),
+                Field::Known(_) => Some(true),
+            },
+        }
+    }
+
+    /// The customer-managed policy document; `Some(None)` when there is none.
+    pub fn policy_document(&self, ctx: &Context) -> Option<Option<String>> {
+        let preset = self.preset?;
+        let mut statements = preset.statements(&ctx.trust.partition, &ctx.trust.account_id);
+        match &self.additional_policy_json {
+            Field::Unknown => return None,
+            Field::Null => {}
+            Field::Known(text) => statements.extend(validation::additional_statements(text).ok()?),
+        }
+        if statements.is_empty() {
+            return Some(None);
+        }
+        Some(Some(
+            json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+        ))
+    }
+
+    pub fn policy_arn(&self, ctx: &Context) -> Option<Option<String>> {
+        if !self.has_policy()? {
+            return Some(None);
+        }
+        Some(Some(policy_arn_for(
+            ctx,
+            self.path.as_deref()?,
+            self.policy_name.as_deref()?,
+        )))
+    }
+
+    /// Every managed policy that should be attached to the role.
+    pub fn attached_policy_arns(&self, ctx: &Context) -> Option<BTreeSet<String>> {
+        let mut out = known_set(&self.managed_policy_arns)?;
+        out.extend(self.preset?.managed_policy_arns(&ctx.trust.partition));
+        if let Some(arn) = self.policy_arn(ctx)? {
+            out.insert(arn);
+        }
+        Some(out)
+    }
+
+    /// Resource tags over the provider's default tags, as hashicorp/aws does.
+    pub fn tags_all(&self, ctx: &Context) -> Option<BTreeMap<String, String>> {
+        let mut all = ctx.default_tags.clone();
+        match &self.tags {
+            Field::Unknown => return None,
+            Field::Null => {}
+            Field::Known(t) => all.extend(t.clone()),
+        }
+        Some(all)
+    }
+}
+
+/// Parses a rendered document's statements (for preset recognition).
+pub fn statements_of(text: &str) -> Vec<Json> {
+    serde_json::from_str::<Json>(text)
+        .map(|d| super::policy_doc::statements(&d))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tfplugin::value::Value;
+
+    pub(crate) fn ctx() -> Context {
+        Context {
+            trust: TrustContext {
+                partition: "aws".into(),
+                account_id: "111122223333".into(),
+                sso_region: "eu-west-1".into(),
+            },
+            default_tags: [("team".to_string(), "platform".to_string())]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        let mut m = model::empty_object();
+        for (k, v) in pairs {
+            m.insert(k.to_string(), v.clone());
+        }
+        Value::Object(m)
+    }
+
+    #[test]
+    fn defaults_fill_names_and_arns() {
+        let i = Inputs::from_value(&obj(&[(TRUSTED_PERMISSION_SETS, model::v_set(["A"]))]));
+        let c = ctx();
+        assert_eq!(i.name.as_deref(), Some("EKSClusterCreator"));
+        assert_eq!(i.policy_name.as_deref(), Some("EKSClusterCreatorPolicy"));
+        assert_eq!(
+            i.role_arn(&c).unwrap(),
+            "arn:aws:iam::111122223333:role/EKSClusterCreator"
+        );
+        assert_eq!(
+            i.policy_arn(&c).unwrap().unwrap(),
+            "arn:aws:iam::111122223333:policy/EKSClusterCreatorPolicy"
+        );
+        let attached = i.attached_policy_arns(&c).unwrap();
+        assert!(attached.contains("arn:aws:iam::aws:policy/AmazonEC2FullAccess"));
+        assert_eq!(attached.len(), 3);
+        assert_eq!(i.max_session_duration, Some(3600));
+    }
+
+    #[test]
+    fn none_preset_without_extras_has_no_policy() {
+        let i = Inputs::from_value(&obj(&[(PERMISSIONS, model::v_str("none"))]));
+        assert_eq!(i.policy_document(&ctx()), Some(None));
+        assert_eq!(i.policy_arn(&ctx()), Some(None));
+        assert_eq!(i.attached_policy_arns(&ctx()).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn unknown_inputs_make_only_dependants_unknown() {
+        let i = Inputs::from_value(&obj(&[
+            (PERMISSIONS, model::v_str("service_wide")),
+            (ADDITIONAL_POLICY_JSON, model::unknown()),
+            (TRUSTED_PERMISSION_SETS, model::v_set(["A"])),
+        ]));
+        assert!(i.policy_document(&ctx()).is_none());
+        // The policy exists whatever the extra JSON turns out to be.
+        assert!(i.policy_arn(&ctx()).unwrap().is_some());
+        assert!(i.trust_policy(&ctx()).is_some());
+    }
+
+    #[test]
+    fn additional_statements_follow_the_preset() {
+        let i = Inputs::from_value(&obj(&[
+            (PERMISSIONS, model::v_str("service_wide")),
+            (
+                ADDITIONAL_POLICY_JSON,
+                model::v_str(
+                    r#"{"Statement":[{"Sid":"Extra","Effect":"Allow","Action":"logs:*","Resource":"*"}]}"#,
+                ),
+            ),
+        ]));
+        let doc = i.policy_document(&ctx()).unwrap().unwrap();
+        let sts = statements_of(&doc);
+        assert_eq!(sts.len(), 2);
+        assert_eq!(sts[1]["Sid"], "Extra");
+    }
+
+    #[test]
+    fn tags_merge_over_defaults() {
+        let mut t = BTreeMap::new();
+        t.insert("team".to_string(), "eks".to_string());
+        t.insert("x".to_string(), "y".to_string());
+        let i = Inputs::from_value(&obj(&[(TAGS, model::v_map(&t))]));
+        let all = i.tags_all(&ctx()).unwrap();
+        assert_eq!(all.get("team").map(String::as_str), Some("eks"));
+        assert_eq!(all.len(), 2);
+    }
+}

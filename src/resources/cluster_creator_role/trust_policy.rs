@@ -1,0 +1,322 @@
+//! The creator role's trust policy: who may assume it.
+//!
+//! Permission sets are trusted through the account root plus an `ArnLike`
+//! condition on `aws:PrincipalArn`, never by naming the reserved role itself:
+//! IAM refuses a principal that does not exist yet and silently rewrites one
+//! whose role is later deleted, while Identity Center recreates its
+//! `AWSReservedSSO_<name>_<16 hex>` role with a new suffix. A pattern is
+//! checked at request time, so it works before the reserved role exists and
+//! after it is recreated. Rendering is deterministic (sorted, fixed key order)
+//! so the same inputs always give the same text and plans stay empty.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::{Value as Json, json};
+
+/// Where the trust policy's principals live and which SSO region names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustContext {
+    pub partition: String,
+    pub account_id: String,
+    /// Identity Center's home region; us-east-1 puts no region in the path.
+    pub sso_region: String,
+}
+
+/// Sids of the statements we render; IAM allows only `[A-Za-z0-9]` here.
+pub const SID_PERMISSION_SETS: &str = "TrustSsoPermissionSets";
+pub const SID_ROLES: &str = "TrustRoles";
+
+/// Length of the random suffix Identity Center appends to reserved role names.
+const SUFFIX_LEN: usize = 16;
+
+/// The IAM path under which Identity Center creates reserved roles.
+pub fn reserved_role_path(sso_region: &str) -> String {
+    if sso_region == "us-east-1" {
+        "/aws-reserved/sso.amazonaws.com/".to_string()
+    } else {
+        format!("/aws-reserved/sso.amazonaws.com/{sso_region}/")
+    }
+}
+
+/// The `aws:PrincipalArn` pattern that matches exactly the reserved roles of
+/// one permission set: `AWSReservedSSO_<name>_` then 16 single-character
+/// wildcards. A longer name sharing the prefix (`<name>_Extra`) adds at least
+/// 17 characters after `<name>_` and so can never match.
+pub fn permission_set_pattern(ctx: &TrustContext, permission_set: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:role{}AWSReservedSSO_{}_{}",
+        ctx.partition,
+        ctx.account_id,
+        reserved_role_path(&ctx.sso_region),
+        permission_set,
+        "?".repeat(SUFFIX_LEN)
+    )
+}
+
+/// The account root principal: delegates the decision to the condition.
+pub fn account_root(ctx: &TrustContext) -> String {
+    format!("arn:{}:iam::{}:root", ctx.partition, ctx.account_id)
+}
+
+/// Renders the trust policy. Callers guarantee at least one trusted principal
+/// (validation rejects an empty trust), but an empty input still yields a
+/// valid document with no statements rather than a panic.
+pub fn render(
+    ctx: &TrustContext,
+    permission_sets: &BTreeSet<String>,
+    role_arns: &BTreeSet<String>,
+) -> String {
+    let mut statements = Vec::new();
+    if !permission_sets.is_empty() {
+        let patterns: Vec<String> = permission_sets
+            .iter()
+            .map(|ps| permission_set_pattern(ctx, ps))
+            .collect();
+        statements.push(json!({
+            "Sid": SID_PERMISSION_SETS,
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root(ctx)},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": patterns}},
+        }));
+    }
+    if !role_arns.is_empty() {
+        let arns: Vec<&String> = role_arns.iter().collect();
+        statements.push(json!({
+            "Sid": SID_ROLES,
+            "Effect": "Allow",
+            "Principal": {"AWS": arns},
+            "Action": "sts:AssumeRole",
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// What an existing trust policy says, in this resource's terms. Used on
+/// import, where there is no configuration to compare against.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub permission_sets: BTreeSet<String>,
+    pub role_arns: BTreeSet<String>,
+}
+
+fn pattern_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"^arn:[a-z-]+:iam::\d{12}:role/aws-reserved/sso\.amazonaws\.com/(?:[a-z0-9-]+/)?AWSReservedSSO_([\w+=,.@-]{1,32})_\?{16}$",
+        )
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
+fn strings(v: &Json) -> Vec<&str> {
+    match v {
+        Json::String(s) => vec![s.as_str()],
+        Json::Array(items) => items.iter().filter_map(Json::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads permission-set patterns and exact role principals back out of a
+/// trust policy. Anything it does not recognise is ignored: the computed
+/// `trust_policy` still shows the real document, so nothing is hidden.
+pub fn recover(doc: &Json) -> Recovered {
+    let mut out = Recovered::default();
+    let statements: Vec<&Json> = match doc.get("Statement") {
+        Some(Json::Array(items)) => items.iter().collect(),
+        Some(one @ Json::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    for st in statements {
+        if st.get("Effect").and_then(Json::as_str) != Some("Allow") {
+            continue;
+        }
+        let conditions = st
+            .get("Condition")
+            .and_then(|c| c.get("ArnLike"))
+            .and_then(|c| c.get("aws:PrincipalArn"));
+        if let Some(values) = conditions {
+            for v in strings(values) {
+                if let Some(c) = pattern_regex().captures(v) {
+                    out.permission_sets.insert(c[1].to_string());
+                }
+            }
+            continue;
+        }
+        if let Some(aws) = st.get("Principal").and_then(|p| p.get("AWS")) {
+            for p in strings(aws) {
+                if p.starts_with("arn:") && !p.ends_with(":root") {
+                    out.role_arns.insert(p.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::arn_like::{allows_assume_role, arn_like};
+    use super::*;
+
+    fn ctx(region: &str) -> TrustContext {
+        TrustContext {
+            partition: "aws".into(),
+            account_id: "111122223333".into(),
+            sso_region: region.into(),
+        }
+    }
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    const HEX: &str = "4ffa4321e413c0b0";
+
+    #[test]
+    fn trust_json_is_exact_for_us_east_1() {
+        let got = render(
+            &ctx("us-east-1"),
+            &set(&["EKSClusterAdminAccess"]),
+            &set(&[]),
+        );
+        let want = concat!(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"TrustSsoPermissionSets","Effect":"Allow","#,
+            r#""Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","#,
+            r#""Condition":{"ArnLike":{"aws:PrincipalArn":["arn:aws:iam::111122223333:role/aws-reserved/"#,
+            r#"sso.amazonaws.com/AWSReservedSSO_EKSClusterAdminAccess_????????????????"]}}}]}"#
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn trust_json_is_exact_for_eu_west_1_with_roles() {
+        let got = render(
+            &ctx("eu-west-1"),
+            &set(&["B", "A"]),
+            &set(&[
+                "arn:aws:iam::111122223333:role/z",
+                "arn:aws:iam::111122223333:role/a",
+            ]),
+        );
+        let want = concat!(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"TrustSsoPermissionSets","Effect":"Allow","#,
+            r#""Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","#,
+            r#""Condition":{"ArnLike":{"aws:PrincipalArn":["#,
+            r#""arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_A_????????????????","#,
+            r#""arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_B_????????????????"]}}},"#,
+            r#"{"Sid":"TrustRoles","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/a","#,
+            r#""arn:aws:iam::111122223333:role/z"]},"Action":"sts:AssumeRole"}]}"#
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn pattern_matches_reserved_roles_with_and_without_region() {
+        let east = permission_set_pattern(&ctx("us-east-1"), "EKSClusterAdminAccess");
+        let west = permission_set_pattern(&ctx("eu-west-1"), "EKSClusterAdminAccess");
+        let no_region = format!(
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_EKSClusterAdminAccess_{HEX}"
+        );
+        let with_region = format!(
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_EKSClusterAdminAccess_{HEX}"
+        );
+        assert!(arn_like(&east, &no_region));
+        assert!(arn_like(&west, &with_region));
+        // A recreated role gets a new suffix and still matches.
+        assert!(arn_like(
+            &west,
+            &with_region.replace(HEX, "0123456789abcdef")
+        ));
+        // Each pattern names one path form only.
+        assert!(!arn_like(&east, &with_region));
+        assert!(!arn_like(&west, &no_region));
+    }
+
+    #[test]
+    fn pattern_rejects_look_alikes() {
+        let c = ctx("eu-west-1");
+        let pattern = permission_set_pattern(&c, "EKSClusterAdminAccess");
+        let base = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/";
+        let cases = [
+            // A permission set whose name extends ours.
+            format!("{base}AWSReservedSSO_EKSClusterAdminAccess_Extra_{HEX}"),
+            // Suffix one short / one long.
+            format!("{base}AWSReservedSSO_EKSClusterAdminAccess_{}", &HEX[1..]),
+            format!("{base}AWSReservedSSO_EKSClusterAdminAccess_{HEX}0"),
+            // Outside the reserved path.
+            format!("arn:aws:iam::111122223333:role/AWSReservedSSO_EKSClusterAdminAccess_{HEX}"),
+            format!(
+                "arn:aws:iam::111122223333:role/evil/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_EKSClusterAdminAccess_{HEX}"
+            ),
+            // Another account.
+            format!(
+                "arn:aws:iam::999988887777:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_EKSClusterAdminAccess_{HEX}"
+            ),
+            // Another partition.
+            format!(
+                "arn:aws-cn:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_EKSClusterAdminAccess_{HEX}"
+            ),
+        ];
+        for arn in &cases {
+            assert!(!arn_like(&pattern, arn), "{arn} must not match {pattern}");
+        }
+    }
+
+    #[test]
+    fn rendered_policy_admits_exactly_the_intended_principals() {
+        for region in ["us-east-1", "eu-west-1"] {
+            let c = ctx(region);
+            let doc: Json = serde_json::from_str(&render(
+                &c,
+                &set(&["EKSClusterAdminAccess"]),
+                &set(&["arn:aws:iam::111122223333:role/ci"]),
+            ))
+            .unwrap();
+            let reserved = format!(
+                "arn:aws:iam::111122223333:role{}AWSReservedSSO_EKSClusterAdminAccess_{HEX}",
+                reserved_role_path(region)
+            );
+            assert!(allows_assume_role(&doc, &reserved), "{region}");
+            assert!(allows_assume_role(
+                &doc,
+                "arn:aws:iam::111122223333:role/ci"
+            ));
+            assert!(!allows_assume_role(
+                &doc,
+                "arn:aws:iam::111122223333:role/other"
+            ));
+            assert!(!allows_assume_role(
+                &doc,
+                &reserved.replace("EKSClusterAdminAccess", "EKSClusterAdminAccess_Extra")
+            ));
+            assert!(!allows_assume_role(
+                &doc,
+                &reserved.replace("111122223333", "999988887777")
+            ));
+            // Never a wildcard principal anywhere.
+            for st in doc["Statement"].as_array().unwrap() {
+                let p = &st["Principal"];
+                assert_ne!(p, "*");
+                for v in strings(&p["AWS"]) {
+                    assert!(!v.contains('*') && !v.contains('?'), "{v}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn recover_round_trips() {
+        for region in ["us-east-1", "ap-southeast-2"] {
+            let ps = set(&["EKSClusterAdminAccess", "Ops_Admin"]);
+            let roles = set(&["arn:aws:iam::111122223333:role/path/ci"]);
+            let doc: Json = serde_json::from_str(&render(&ctx(region), &ps, &roles)).unwrap();
+            let r = recover(&doc);
+            assert_eq!(r.permission_sets, ps);
+            assert_eq!(r.role_arns, roles);
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! Offline checks of the configuration: everything IAM would reject, caught
+//! before any AWS call and pinned to the attribute that needs fixing. Unknown
+//! values pass; Terraform validates again once they are known, and plan
+//! re-runs these checks.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::Value as Json;
+
+use super::model::{self, Field};
+use super::policy_doc::{MANAGED_POLICY_MAX_CHARS, counted_len};
+use super::presets::{self, Preset};
+use super::schema::*;
+use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tfplugin::value::Value;
+use crate::validate;
+
+fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|e| unreachable!("literal regex {pattern}: {e}"))
+}
+
+/// An exact IAM principal: a role, a user or an account root. No wildcards:
+/// IAM does not allow them in principals, and we never want one.
+static PRINCIPAL_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^arn:aws(-[a-z]+)*:iam::\d{12}:(root|(role|user)/(?:[\x21-\x7E]+/)?[A-Za-z0-9_+=,.@-]{1,64})$",
+    )
+});
+/// A managed policy: AWS-managed (`iam::aws:`) or customer-managed.
+static POLICY_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"^arn:aws(-[a-z]+)*:iam::(aws|\d{12}):policy/(?:[\x21-\x7E]+/)?[A-Za-z0-9_+=,.@-]{1,128}$")
+});
+static SID: LazyLock<Regex> = LazyLock::new(|| re(r"^[A-Za-z0-9]*$"));
+
+const MAX_TAGS: usize = 50;
+
+fn principal_arn(s: &str) -> Result<(), String> {
+    if s.contains('*') || s.contains('?') {
+        return Err(format!(
+            "{s:?} contains a wildcard. Trusted principals must be exact; to trust Identity Center users, list their permission set in `trusted_permission_sets` instead."
+        ));
+    }
+    if PRINCIPAL_ARN.is_match(s) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not an IAM principal ARN. Use a role, user or account root ARN such as arn:aws:iam::111122223333:role/ci-deployer."
+        ))
+    }
+}
+
+fn policy_arn(s: &str) -> Result<(), String> {
+    if POLICY_ARN.is_match(s) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a managed policy ARN. Use the form arn:aws:iam::aws:policy/ReadOnlyAccess (AWS-managed) or arn:aws:iam::111122223333:policy/MyPolicy."
+        ))
+    }
+}
+
+/// IAM's character set for role descriptions.
+fn description(s: &str) -> Result<(), String> {
+    if s.chars().count() > 1000 {
+        return Err(
+            "The description is longer than IAM's limit of 1000 characters; shorten it."
+                .to_string(),
+        );
+    }
+    let ok = |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{A1}'..='\u{FF}');
+    match s.chars().find(|c| !ok(*c)) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "The description contains {c:?}, which IAM does not accept. Use printable ASCII or Latin-1 characters."
+        )),
+    }
+}
+
+/// The statements of `additional_policy_json`, or what is wrong with it.
+pub fn additional_statements(text: &str) -> Result<Vec<Json>, String> {
+    let doc: Json = serde_json::from_str(text).map_err(|e| {
+        format!("This is not valid JSON ({e}). Write it with jsonencode({{...}}) or data.aws_iam_policy_document to avoid syntax errors.")
+    })?;
+    let Json::Object(top) = &doc else {
+        return Err(
+            "A policy document must be a JSON object with a \"Statement\" element.".to_string(),
+        );
+    };
+    for key in top.keys() {
+        if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
+            return Err(format!(
+                "Unexpected top-level element {key:?}; a policy document has only \"Version\", \"Id\" and \"Statement\"."
+            ));
+        }
+    }
+    match top.get("Version") {
+        None => {}
+        Some(Json::String(v)) if v == "2012-10-17" => {}
+        Some(other) => {
+            return Err(format!(
+                "\"Version\" is {other}; the merged policy uses \"2012-10-17\", so use that (or omit it)."
+            ));
+        }
+    }
+    let statements = match top.get("Statement") {
+        Some(Json::Array(items)) if !items.is_empty() => items.clone(),
+        Some(one @ Json::Object(_)) => vec![one.clone()],
+        _ => {
+            return Err(
+                "The document needs a non-empty \"Statement\" (one object or a list of objects)."
+                    .to_string(),
+            );
+        }
+    };
+    let reserved: BTreeSet<String> = presets::reserved_sids().into_iter().collect();
+    let mut seen = BTreeSet::new();
+    for (i, st) in statements.iter().enumerate() {
+        let n = i + 1;
+        let Json::Object(m) = st else {
+            return Err(format!("Statement {n} is not a JSON object."));
+        };
+        match m.get("Effect").and_then(Json::as_str) {
+            Some("Allow" | "Deny") => {}
+            _ => {
+                return Err(format!(
+                    "Statement {n} needs \"Effect\": \"Allow\" or \"Deny\"."
+                ));
+            }
+        }
+        if !m.contains_key("Action") && !m.contains_key("NotAction") {
+            return Err(format!(
+                "Statement {n} needs \"Action\" (or \"NotAction\")."
+            ));
+        }
+        if !m.contains_key("Resource") && !m.contains_key("NotResource") {
+            return Err(format!(
+                "Statement {n} needs \"Resource\" (or \"NotResource\"); use \"*\" for all resources."
+            ));
+        }
+        if m.contains_key("Principal") || m.contains_key("NotPrincipal") {
+            return Err(format!(
+                "Statement {n} has a \"Principal\", which identity policies cannot have. To let principals assume this role use `trusted_permission_sets` or `trusted_role_arns`."
+            ));
+        }
+        if let Some(sid) = m.get("Sid") {
+            let Some(sid) = sid.as_str().filter(|s| SID.is_match(s)) else {
+                return Err(format!(
+                    "Statement {n} has an invalid \"Sid\"; use letters and digits only."
+                ));
+            };
+            if reserved.contains(sid) {
+                return Err(format!(
+                    "Statement {n} uses the Sid {sid:?}, which a permissions preset uses. Rename it."
+                ));
+            }
+            if !sid.is_empty() && !seen.insert(sid.to_string()) {
+                return Err(format!(
+                    "The Sid {sid:?} is used twice; Sids must be unique."
+                ));
+            }
+        }
+    }
+    Ok(statements)
+}
+
+fn attr(name: &str) -> AttributePath {
+    AttributePath::attr(name)
+}
+
+fn check_set(
+    diags: &mut Diagnostics,
+    config: &Value,
+    name: &str,
+    summary: &str,
+    check: fn(&str) -> Result<(), String>,
+) {
+    for v in config.attr(name).elements() {
+        if let Value::String(s) = v
+            && let Err(detail) = check(s)
+        {
+            diags.attribute_error(attr(name), summary, detail);
+        }
+    }
+}
+
+/// Validates a configuration (or a planned state's input attributes).
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+
+    validate::check_str(
+        &mut d,
+        config.attr(NAME),
+        attr(NAME),
+        "Invalid role name",
+        validate::iam_role_name,
+    );
+    validate::check_str(
+        &mut d,
+        config.attr(PATH),
+        attr(PATH),
+        "Invalid role path",
+        validate::iam_path,
+    );
+    validate::check_str(
+        &mut d,
+        config.attr(DESCRIPTION),
+        attr(DESCRIPTION),
+        "Invalid description",
+        description,
+    );
+    validate::check_str(
+        &mut d,
+        config.attr(POLICY_NAME),
+        attr(POLICY_NAME),
+        "Invalid policy name",
+        |s| validate::iam_name(s, 128),
+    );
+    validate::check_str(
+        &mut d,
+        config.attr(PERMISSIONS_BOUNDARY),
+        attr(PERMISSIONS_BOUNDARY),
+        "Invalid permissions boundary",
+        policy_arn,
+    );
+    validate::check_str(
+        &mut d,
+        config.attr(PERMISSIONS),
+        attr(PERMISSIONS),
+        "Unknown permissions preset",
+        |s| match Preset::parse(s) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "{s:?} is not a preset. Use one of \"eksctl_minimum\" (default), \"service_wide\" or \"none\"."
+            )),
+        },
+    );
+
+    if let Value::Number(n) = config.attr(MAX_SESSION_DURATION)
+        && n.as_i64()
+            .filter(|v| (MIN_SESSION..=MAX_SESSION).contains(v))
+            .is_none()
+    {
+        d.attribute_error(
+            attr(MAX_SESSION_DURATION),
+            "Invalid max_session_duration",
+            format!(
+                "{} is not a whole number of seconds between {MIN_SESSION} (1 hour) and {MAX_SESSION} (12 hours), IAM's allowed range.",
+                n.as_str()
+            ),
+        );
+    }
+
+    check_set(
+        &mut d,
+        config,
+        TRUSTED_PERMISSION_SETS,
+        "Invalid permission set name",
+        validate::permission_set_name,
+    );
+    check_set(
+        &mut d,
+        config,
+        TRUSTED_ROLE_ARNS,
+        "Invalid trusted principal ARN",
+        principal_arn,
+    );
+    check_set(
+        &mut d,
+        config,
+        MANAGED_POLICY_ARNS,
+        "Invalid managed policy ARN",
+        policy_arn,
+    );
+
+    // An empty trust: nobody could ever assume the role.
+    let sets = model::string_set(config.attr(TRUSTED_PERMISSION_SETS));
+    let roles = model::string_set(config.attr(TRUSTED_ROLE_ARNS));
+    let empty = |f: &Field<BTreeSet<String>>| match f {
+        Field::Null => true,
+        Field::Known(s) => s.is_empty(),
+        Field::Unknown => false,
+    };
+    if empty(&sets) && empty(&roles) {
+        d.attribute_error(
+            attr(TRUSTED_PERMISSION_SETS),
+            "No trusted principal",
+            "Nobody could assume this role. Set `trusted_permission_sets` (for example [\"EKSClusterAdminAccess\"]) and/or `trusted_role_arns`.",
+        );
+    }
+
+    if let Value::String(text) = config.attr(ADDITIONAL_POLICY_JSON) {
+        match additional_statements(text) {
+            Err(detail) => d.attribute_error(attr(ADDITIONAL_POLICY_JSON), "Invalid additional_policy_json", detail),
+            Ok(_) if counted_len(text) > MANAGED_POLICY_MAX_CHARS => d.attribute_error(
+                attr(ADDITIONAL_POLICY_JSON),
+                "additional_policy_json is too large",
+                format!(
+                    "It has {} characters (whitespace excluded); a managed policy holds at most {MANAGED_POLICY_MAX_CHARS}. Attach a separate policy with `managed_policy_arns` instead.",
+                    counted_len(text)
+                ),
+            ),
+            Ok(_) => {}
+        }
+    }
+
+    if let Value::Map(tags) = config.attr(TAGS) {
+        if tags.len() > MAX_TAGS {
+            d.attribute_error(
+                attr(TAGS),
+                "Too many tags",
+                format!("IAM allows at most {MAX_TAGS} tags per role."),
+            );
+        }
+        for (k, v) in tags {
+            let path = attr(TAGS).then_key(k);
+            if k.is_empty() || k.chars().count() > 128 || k.to_ascii_lowercase().starts_with("aws:")
+            {
+                d.attribute_error(
+                    path.clone(),
+                    "Invalid tag key",
+                    format!(
+                        "{k:?}: tag keys are 1-128 characters and may not start with \"aws:\"."
+                    ),
+                );
+            }
+            if let Value::String(s) = v
+                && s.chars().count() > 256
+            {
+                d.attribute_error(
+                    path,
+                    "Tag value too long",
+                    format!("The value of {k:?} exceeds 256 characters."),
+                );
+            }
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::tfplugin::diagnostics::PathStep;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let mut m: BTreeMap<String, Value> = model::empty_object();
+        m.insert(
+            TRUSTED_PERMISSION_SETS.into(),
+            model::v_set(["EKSClusterAdminAccess"]),
+        );
+        for (k, v) in pairs {
+            m.insert(k.to_string(), v.clone());
+        }
+        Value::Object(m)
+    }
+
+    fn first_path(d: &Diagnostics) -> String {
+        match &d.0.first().and_then(|x| x.attribute.clone()).map(|p| p.0) {
+            Some(steps) => match steps.first() {
+                Some(PathStep::Attribute(a)) => a.clone(),
+                _ => String::new(),
+            },
+            None => String::new(),
+        }
+    }
+
+    #[test]
+    fn minimal_config_is_valid() {
+        assert!(!validate(&config(&[])).has_errors());
+    }
+
+    #[test]
+    fn bad_inputs_point_at_their_attribute() {
+        let s = model::v_str;
+        let cases: Vec<(&str, Value)> = vec![
+            (NAME, s("has space")),
+            (NAME, s(&"x".repeat(65))),
+            (PATH, s("no-slashes")),
+            (MAX_SESSION_DURATION, model::v_int(60)),
+            (MAX_SESSION_DURATION, model::v_int(43201)),
+            (ADDITIONAL_POLICY_JSON, s("{not json")),
+            (
+                ADDITIONAL_POLICY_JSON,
+                s(
+                    r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Principal":"*"}]}"#,
+                ),
+            ),
+            (
+                ADDITIONAL_POLICY_JSON,
+                s(
+                    r#"{"Statement":[{"Sid":"EksctlKms","Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+                ),
+            ),
+            (
+                TRUSTED_ROLE_ARNS,
+                model::v_set(["arn:aws:iam::111122223333:role/*"]),
+            ),
+            (TRUSTED_ROLE_ARNS, model::v_set(["not-an-arn"])),
+            (
+                MANAGED_POLICY_ARNS,
+                model::v_set(["arn:aws:iam::aws:role/ReadOnlyAccess"]),
+            ),
+            (PERMISSIONS_BOUNDARY, s("arn:aws:s3:::bucket")),
+            (PERMISSIONS, s("admin")),
+            (TRUSTED_PERMISSION_SETS, model::v_set(["x".repeat(33)])),
+            (POLICY_NAME, s(&"p".repeat(129))),
+            (DESCRIPTION, s("emoji \u{1F600}")),
+        ];
+        for (name, value) in cases {
+            let d = validate(&config(&[(name, value.clone())]));
+            assert!(d.has_errors(), "{name} = {value:?} accepted");
+            assert_eq!(first_path(&d), name, "{name} = {value:?}");
+            assert!(!d.0[0].detail.is_empty());
+        }
+    }
+
+    #[test]
+    fn empty_trust_is_rejected_but_unknown_trust_is_not() {
+        let d = validate(&config(&[(TRUSTED_PERMISSION_SETS, Value::Set(vec![]))]));
+        assert_eq!(first_path(&d), TRUSTED_PERMISSION_SETS);
+        let d = validate(&config(&[(TRUSTED_PERMISSION_SETS, model::unknown())]));
+        assert!(!d.has_errors());
+        let d = validate(&config(&[
+            (TRUSTED_PERMISSION_SETS, Value::Null),
+            (
+                TRUSTED_ROLE_ARNS,
+                model::v_set(["arn:aws:iam::111122223333:root"]),
+            ),
+        ]));
+        assert!(!d.has_errors());
+    }
+
+    #[test]
+    fn unknowns_pass() {
+        let d = validate(&config(&[
+            (NAME, model::unknown()),
+            (ADDITIONAL_POLICY_JSON, model::unknown()),
+            (MAX_SESSION_DURATION, model::unknown()),
+        ]));
+        assert!(!d.has_errors());
+    }
+
+    #[test]
+    fn good_additional_policy_is_accepted() {
+        let st = additional_statements(
+            r#"{"Version":"2012-10-17","Statement":{"Sid":"Logs","Effect":"Allow","Action":"logs:*","Resource":"*"}}"#,
+        )
+        .unwrap();
+        assert_eq!(st.len(), 1);
+    }
+}

@@ -1,0 +1,325 @@
+//! Account assignments: which principals hold the permission set in the
+//! account. Creation and deletion are asynchronous; both are polled until
+//! AWS reports SUCCEEDED or FAILED (with its FailureReason verbatim).
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ssoadmin::Client;
+use aws_sdk_ssoadmin::types::{
+    AccountAssignmentOperationStatus, PrincipalType, StatusValues, TargetType,
+};
+use futures_util::FutureExt;
+use tokio::time::Instant;
+
+use super::model::PrincipalKind;
+use super::poll::poll;
+use crate::aws::retry::retry_conflicts;
+use crate::aws::wait::WaitError;
+use crate::aws::{AwsError, AwsResultExt, ErrorKind, SdkResultExt, Service};
+use crate::tfplugin::framework::Ctx;
+
+const SSO: Service = Service::SsoAdmin;
+
+/// Where assignments live: one permission set in one account.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub sso: &'a Client,
+    pub instance: &'a str,
+    pub permission_set_arn: &'a str,
+    pub account: &'a str,
+}
+
+fn principal_type(kind: PrincipalKind) -> PrincipalType {
+    match kind {
+        PrincipalKind::Group => PrincipalType::Group,
+        PrincipalKind::User => PrincipalType::User,
+    }
+}
+
+/// Every principal the permission set is assigned to in the account.
+pub async fn list(t: Target<'_>) -> Result<BTreeSet<(PrincipalKind, String)>, AwsError> {
+    let mut pages = t
+        .sso
+        .list_account_assignments()
+        .instance_arn(t.instance)
+        .account_id(t.account)
+        .permission_set_arn(t.permission_set_arn)
+        .into_paginator()
+        .items()
+        .send();
+    let mut out = BTreeSet::new();
+    while let Some(a) = pages.next().await {
+        let a = a.aws(SSO, "ListAccountAssignments")?;
+        let kind = match a.principal_type() {
+            Some(PrincipalType::Group) => PrincipalKind::Group,
+            Some(PrincipalType::User) => PrincipalKind::User,
+            _ => continue,
+        };
+        if let Some(id) = a.principal_id() {
+            out.insert((kind, id.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Create,
+    Delete,
+}
+
+impl Direction {
+    fn start_op(self) -> &'static str {
+        match self {
+            Direction::Create => "CreateAccountAssignment",
+            Direction::Delete => "DeleteAccountAssignment",
+        }
+    }
+    fn status_op(self) -> &'static str {
+        match self {
+            Direction::Create => "DescribeAccountAssignmentCreationStatus",
+            Direction::Delete => "DescribeAccountAssignmentDeletionStatus",
+        }
+    }
+    fn verb(self) -> &'static str {
+        match self {
+            Direction::Create => "assigning",
+            Direction::Delete => "removing the assignment of",
+        }
+    }
+}
+
+/// Assigns the permission set to one principal and waits until AWS reports
+/// the outcome. Callers hold one of the provider's assignment permits
+/// meanwhile, so a parallel apply stays within Identity Center's limit.
+pub async fn create(
+    ctx: &Ctx,
+    t: Target<'_>,
+    kind: PrincipalKind,
+    id: &str,
+    label: &str,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    run(ctx, t, Direction::Create, kind, id, label, deadline).await
+}
+
+/// Removes one principal's assignment and waits for it; an assignment that
+/// is already gone counts as removed.
+pub async fn delete(
+    ctx: &Ctx,
+    t: Target<'_>,
+    kind: PrincipalKind,
+    id: &str,
+    label: &str,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    match run(ctx, t, Direction::Delete, kind, id, label, deadline).await {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+async fn run(
+    ctx: &Ctx,
+    t: Target<'_>,
+    dir: Direction,
+    kind: PrincipalKind,
+    id: &str,
+    label: &str,
+    deadline: Instant,
+) -> Result<(), AwsError> {
+    let object = format!(
+        "{} {label} in account {} ({})",
+        kind.noun(),
+        t.account,
+        t.permission_set_arn
+    );
+    let op = dir.start_op();
+    let started = retry_conflicts(ctx, op, || match dir {
+        Direction::Create => t
+            .sso
+            .create_account_assignment()
+            .instance_arn(t.instance)
+            .target_id(t.account)
+            .target_type(TargetType::AwsAccount)
+            .permission_set_arn(t.permission_set_arn)
+            .principal_type(principal_type(kind))
+            .principal_id(id)
+            .send()
+            .map(|r| {
+                r.aws(SSO, op)
+                    .map(|o| o.account_assignment_creation_status().cloned())
+            })
+            .boxed(),
+        Direction::Delete => t
+            .sso
+            .delete_account_assignment()
+            .instance_arn(t.instance)
+            .target_id(t.account)
+            .target_type(TargetType::AwsAccount)
+            .permission_set_arn(t.permission_set_arn)
+            .principal_type(principal_type(kind))
+            .principal_id(id)
+            .send()
+            .map(|r| {
+                r.aws(SSO, op)
+                    .map(|o| o.account_assignment_deletion_status().cloned())
+            })
+            .boxed(),
+    })
+    .await
+    .about(object.clone())?;
+    let request_id = started
+        .as_ref()
+        .and_then(|s| s.request_id())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            AwsError::new(
+                SSO,
+                op,
+                ErrorKind::Unexpected,
+                "the response has no RequestId",
+            )
+            .about(object.clone())
+        })?;
+    let mut first = started;
+    let outcome = poll(ctx, deadline, || {
+        let initial = first.take();
+        let request_id = request_id.clone();
+        let object = object.clone();
+        async move {
+            let s = match initial {
+                Some(s) => s,
+                None => describe(t, dir, &request_id).await?,
+            };
+            settled(&s, dir, t.account).map_err(|e| e.about(object))
+        }
+    })
+    .await;
+    outcome.map_err(|e| match e {
+        WaitError::Failed(e) => e,
+        other => other
+            .into_aws(
+                SSO,
+                dir.status_op(),
+                &format!(
+                    "{} {} {label} (request {request_id})",
+                    dir.verb(),
+                    kind.noun()
+                ),
+            )
+            .about(object.clone()),
+    })
+}
+
+async fn describe(
+    t: Target<'_>,
+    dir: Direction,
+    request_id: &str,
+) -> Result<AccountAssignmentOperationStatus, AwsError> {
+    let op = dir.status_op();
+    let status = match dir {
+        Direction::Create => t
+            .sso
+            .describe_account_assignment_creation_status()
+            .instance_arn(t.instance)
+            .account_assignment_creation_request_id(request_id)
+            .send()
+            .await
+            .aws(SSO, op)?
+            .account_assignment_creation_status()
+            .cloned(),
+        Direction::Delete => t
+            .sso
+            .describe_account_assignment_deletion_status()
+            .instance_arn(t.instance)
+            .account_assignment_deletion_request_id(request_id)
+            .send()
+            .await
+            .aws(SSO, op)?
+            .account_assignment_deletion_status()
+            .cloned(),
+    };
+    status
+        .ok_or_else(|| AwsError::new(SSO, op, ErrorKind::Unexpected, "the response has no status"))
+}
+
+/// `Some(())` once SUCCEEDED, `None` while in progress, an error on FAILED.
+fn settled(
+    s: &AccountAssignmentOperationStatus,
+    dir: Direction,
+    account: &str,
+) -> Result<Option<()>, AwsError> {
+    match s.status() {
+        Some(StatusValues::Succeeded) => Ok(Some(())),
+        Some(StatusValues::Failed) => Err(AwsError::new(
+            SSO,
+            dir.start_op(),
+            ErrorKind::Unexpected,
+            format!(
+                "{} in account {account} FAILED: {}",
+                match dir {
+                    Direction::Create => "the assignment",
+                    Direction::Delete => "removing the assignment",
+                },
+                s.failure_reason().unwrap_or("AWS gave no FailureReason")
+            ),
+        )),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(v: StatusValues, reason: Option<&str>) -> AccountAssignmentOperationStatus {
+        AccountAssignmentOperationStatus::builder()
+            .status(v)
+            .set_failure_reason(reason.map(str::to_string))
+            .build()
+    }
+
+    #[test]
+    fn failure_reason_is_kept_verbatim() {
+        let e = settled(
+            &status(
+                StatusValues::Failed,
+                Some(
+                    "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/X.",
+                ),
+            ),
+            Direction::Create,
+            "111122223333",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.ends_with("FAILED: Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/X."),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("111122223333"));
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(
+            settled(
+                &status(StatusValues::Succeeded, None),
+                Direction::Delete,
+                "1"
+            )
+            .unwrap(),
+            Some(())
+        );
+        assert_eq!(
+            settled(
+                &status(StatusValues::InProgress, None),
+                Direction::Create,
+                "1"
+            )
+            .unwrap(),
+            None
+        );
+    }
+}

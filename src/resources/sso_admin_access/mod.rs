@@ -1,0 +1,183 @@
+//! `eks_sso_admin_access`: one permission set, its assignment of groups or
+//! users to one account, the AWSReservedSSO role AWS creates for it, and an
+//! EKS access entry with access-policy associations on each listed cluster.
+//!
+//! Module map (one job each):
+//! - [`schema`], [`model`] (typed state), [`validate`], [`plan`], [`private`];
+//! - [`create`], [`update`], [`read`] (+ [`drift`]), [`delete`], [`import`];
+//! - AWS pieces: [`permission_set`], [`assignments`], [`principals`],
+//!   [`reserved_role`], [`access_entries`]; shared apply [`steps`];
+//! - [`policy`] (policy names and documents), [`messages`], [`poll`].
+
+pub mod access_entries;
+pub mod assignments;
+pub mod create;
+pub mod delete;
+pub mod drift;
+pub mod import;
+pub mod messages;
+pub mod model;
+pub mod permission_set;
+pub mod plan;
+pub mod policy;
+pub mod poll;
+pub mod principals;
+pub mod private;
+pub mod read;
+pub mod reserved_role;
+pub mod schema;
+pub mod steps;
+pub mod update;
+pub mod validate;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use self::model::Grant;
+use self::private::Private;
+use crate::provider::ProviderState;
+use crate::tfplugin::diagnostics::Diagnostics;
+use crate::tfplugin::framework::{
+    ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
+};
+use crate::tfplugin::schema::Schema;
+use crate::tfplugin::value::Value;
+
+pub struct SsoAdminAccess {
+    state: Arc<ProviderState>,
+}
+
+impl SsoAdminAccess {
+    pub fn new(state: Arc<ProviderState>) -> SsoAdminAccess {
+        SsoAdminAccess { state }
+    }
+}
+
+/// What an apply produced: the state that exists now (null when nothing
+/// does), the private progress record, and any diagnostics.
+pub struct Outcome {
+    state: Value,
+    private: Private,
+    diagnostics: Diagnostics,
+}
+
+impl Outcome {
+    /// Nothing exists (a create that failed before writing, or a delete that finished).
+    pub fn nothing(diagnostics: Diagnostics) -> Outcome {
+        Outcome {
+            state: Value::Null,
+            private: Private::default(),
+            diagnostics,
+        }
+    }
+
+    /// A finished delete.
+    pub fn gone() -> Outcome {
+        Outcome::nothing(Diagnostics::new())
+    }
+
+    /// `progress` exists (complete when `diagnostics` has no errors).
+    pub fn partial(progress: Grant, private: Private, mut diagnostics: Diagnostics) -> Outcome {
+        match progress.to_value() {
+            Ok(state) => Outcome {
+                state,
+                private,
+                diagnostics,
+            },
+            Err(e) => {
+                diagnostics.error("Could not record the state", e.to_string());
+                Outcome {
+                    state: Value::Null,
+                    private,
+                    diagnostics,
+                }
+            }
+        }
+    }
+
+    /// Nothing changed; `prior` still describes what exists.
+    pub fn unchanged(prior: &Grant, private: Private, diagnostics: Diagnostics) -> Outcome {
+        Outcome::partial(prior.clone(), private, diagnostics)
+    }
+
+    fn into_response(self) -> ApplyResponse {
+        ApplyResponse {
+            new_state: self.state,
+            private: self.private.encode(),
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+/// An error before anything was done.
+pub fn failed(summary: &str, detail: String) -> Outcome {
+    Outcome::nothing(Diagnostics::from_error(summary, detail))
+}
+
+#[async_trait]
+impl Resource for SsoAdminAccess {
+    fn type_name(&self) -> &'static str {
+        schema::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate::validate_config(config)
+    }
+
+    async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+        let private = Private::decode(&req.prior_private);
+        let ctx = plan::PlanContext {
+            default_tags: self.state.default_tags(),
+            configured_instance_arn: self.state.config().and_then(|c| c.sso.instance_arn.clone()),
+        };
+        let mut diagnostics = validate::validate_config(&req.config);
+        if diagnostics.has_errors() {
+            return PlanResponse {
+                planned_state: req.proposed_new_state,
+                requires_replace: Vec::new(),
+                planned_private: req.prior_private,
+                diagnostics,
+            };
+        }
+        let planned = plan::plan(
+            &req.prior_state,
+            &req.config,
+            &req.proposed_new_state,
+            &private,
+            &ctx,
+        );
+        diagnostics.extend(planned.diagnostics);
+        PlanResponse {
+            planned_state: planned.state,
+            requires_replace: planned.requires_replace,
+            planned_private: req.prior_private,
+            diagnostics,
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
+        create::create(&self.state, ctx, &req).await.into_response()
+    }
+
+    async fn update(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
+        update::update(&self.state, ctx, &req).await.into_response()
+    }
+
+    async fn delete(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
+        delete::delete(&self.state, ctx, &req).await.into_response()
+    }
+
+    async fn read(&self, _ctx: &Ctx, req: ReadRequest) -> ReadResponse {
+        read::read(&self.state, req).await
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
+        import::import(&self.state, id).await
+    }
+}

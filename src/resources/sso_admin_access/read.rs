@@ -1,0 +1,272 @@
+//! Refresh: read every part of the grant at once and fold the differences
+//! into state (see `drift`). For a one-cluster grant with an inline and
+//! managed policies that is seven calls, made concurrently:
+//! DescribePermissionSet, GetInlinePolicyForPermissionSet,
+//! ListManagedPoliciesInPermissionSet, ListAccountAssignments, ListRoles,
+//! DescribeAccessEntry, ListAssociatedAccessPolicies. Customer-managed
+//! policies, the permissions boundary and tags are read only when the state
+//! has them (or on import).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::future::join_all;
+
+use super::access_entries;
+use super::assignments::{self, Target};
+use super::drift::{self, ImportNames, Observed};
+use super::model::Grant;
+use super::permission_set::{self, ReadParts};
+use super::policy::partition_of_region;
+use super::principals;
+use super::private::Private;
+use super::reserved_role;
+use super::steps;
+use crate::aws::AwsError;
+use crate::provider::{AwsClients, ProviderState};
+use crate::tfplugin::diagnostics::Diagnostics;
+use crate::tfplugin::framework::{ReadRequest, ReadResponse};
+use crate::tfplugin::value::Value;
+
+fn respond(state: Value, private: &Private, diagnostics: Diagnostics) -> ReadResponse {
+    ReadResponse {
+        new_state: state,
+        private: private.encode(),
+        diagnostics,
+    }
+}
+
+pub async fn read(state: &ProviderState, req: ReadRequest) -> ReadResponse {
+    let mut private = Private::decode(&req.private);
+    let prior = match Grant::from_value(&req.current_state) {
+        Ok(g) => g,
+        Err(e) => {
+            return respond(
+                req.current_state,
+                &private,
+                Diagnostics::from_error("Invalid state", e.to_string()),
+            );
+        }
+    };
+    let clients = match state.clients().await {
+        Ok(c) => c,
+        Err(d) => return respond(req.current_state, &private, d),
+    };
+    let importing = private.importing;
+    match refresh(clients, &prior, importing).await {
+        Ok(Some(g)) => {
+            private.importing = false;
+            match g.to_value() {
+                Ok(v) => respond(v, &private, Diagnostics::new()),
+                Err(e) => respond(
+                    req.current_state,
+                    &private,
+                    Diagnostics::from_error("Could not encode the state", e.to_string()),
+                ),
+            }
+        }
+        Ok(None) => respond(Value::Null, &Private::default(), Diagnostics::new()),
+        Err(d) => respond(req.current_state, &private, d),
+    }
+}
+
+/// The refreshed grant, or `None` when the permission set is gone.
+async fn refresh(
+    clients: &AwsClients,
+    prior: &Grant,
+    importing: bool,
+) -> Result<Option<Grant>, Diagnostics> {
+    let account = prior.account_id.clone().unwrap_or_default();
+    let ps_arn = prior.permission_set_arn.clone().unwrap_or_default();
+    let (instance_arn, identity_store_id) = match (&prior.instance_arn, &prior.identity_store_id) {
+        (Some(i), Some(s)) => (i.clone(), s.clone()),
+        _ => {
+            let i = clients
+                .sso_instance()
+                .await
+                .map_err(|e| e.to_diagnostics("Could not find the IAM Identity Center instance"))?;
+            (i.instance_arn, i.identity_store_id)
+        }
+    };
+    let managed = prior.permission_set.is_some();
+    let parts = if importing {
+        ReadParts::all()
+    } else {
+        ReadParts {
+            customer_managed: prior
+                .permission_set
+                .as_ref()
+                .is_some_and(|p| !p.customer_managed_policy.is_empty()),
+            boundary: prior
+                .permission_set
+                .as_ref()
+                .is_some_and(|p| p.permissions_boundary.is_some()),
+            tags: !prior.tags_all_map().is_empty(),
+        }
+    };
+
+    // The permission set name drives the role lookup. On import it comes from
+    // AWS first; otherwise state knows it.
+    let mut observed_ps = None;
+    let ps_name = if importing && managed {
+        let p = permission_set::observe(&clients.ssoadmin, &instance_arn, &ps_arn, parts)
+            .await
+            .map_err(|e| e.to_diagnostics("Could not read the permission set"))?;
+        let Some(p) = p else {
+            return Err(Diagnostics::from_error(
+                "Permission set not found",
+                format!(
+                    "permission set {ps_arn} does not exist in IAM Identity Center instance {instance_arn}."
+                ),
+            ));
+        };
+        let name = p.name.clone();
+        observed_ps = Some(p);
+        name
+    } else if let Some(p) = &prior.permission_set {
+        p.name.clone()
+    } else if let Some(n) = prior
+        .reserved_role_name
+        .as_deref()
+        .and_then(steps::permission_set_name_of_role)
+    {
+        n.to_string()
+    } else {
+        match permission_set::describe_name(&clients.ssoadmin, &instance_arn, &ps_arn).await {
+            Ok(Some(n)) => n,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e.to_diagnostics("Could not read the permission set")),
+        }
+    };
+
+    let target = Target {
+        sso: &clients.ssoadmin,
+        instance: &instance_arn,
+        permission_set_arn: &ps_arn,
+        account: &account,
+    };
+    // Import needs the role before it can look at entries; a refresh looks
+    // entries up by the principal recorded in state, all at once.
+    let role_first = if importing {
+        Some(
+            reserved_role::lookup(&clients.iam, &ps_name, &account)
+                .await
+                .map_err(|e| e.to_diagnostics("Could not look up the reserved role"))?,
+        )
+    } else {
+        None
+    };
+    let mut clusters: BTreeSet<String> = prior.clusters().cloned().collect();
+    clusters.extend(
+        prior
+            .access_entries
+            .iter()
+            .flatten()
+            .map(|(c, _)| c.clone()),
+    );
+    let principal_for = |c: &String| -> Option<String> {
+        prior
+            .access_entries
+            .as_ref()
+            .and_then(|m| m.get(c))
+            .map(|e| e.principal_arn.clone())
+            .or_else(|| match &role_first {
+                Some(r) => r.as_ref().map(|r| r.arn.clone()),
+                None => prior.reserved_role_arn.clone(),
+            })
+    };
+    let ps_read = async {
+        if managed && observed_ps.is_none() {
+            permission_set::observe(&clients.ssoadmin, &instance_arn, &ps_arn, parts)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let role_read = async {
+        match &role_first {
+            Some(r) => Ok(r.clone()),
+            None => reserved_role::lookup(&clients.iam, &ps_name, &account).await,
+        }
+    };
+    let entries_read = join_all(clusters.iter().map(|c| {
+        let principal = principal_for(c);
+        async move {
+            let r = match principal {
+                Some(p) => access_entries::observe(&clients.eks, c, &p).await,
+                None => Ok(None),
+            };
+            (c.clone(), r)
+        }
+    }));
+    let (ps_obs, assigned, role, entries) =
+        tokio::join!(ps_read, assignments::list(target), role_read, entries_read);
+
+    let ps_obs: Option<Option<permission_set::ObservedPs>> =
+        ps_obs.map_err(|e| e.to_diagnostics("Could not read the permission set"))?;
+    if let Some(None) = ps_obs {
+        // Deleted out of band: Terraform plans to create it again.
+        return Ok(None);
+    }
+    let observed_ps = observed_ps.or(ps_obs.flatten());
+    let assigned = match assigned {
+        Ok(a) => a,
+        Err(e) if e.is_not_found() && !managed => return Ok(None),
+        Err(e) => return Err(e.to_diagnostics("Could not list the permission set's assignments")),
+    };
+    let role = role.map_err(|e| e.to_diagnostics("Could not look up the reserved role"))?;
+    let mut clusters_obs = BTreeMap::new();
+    for (c, r) in entries {
+        let r: Result<_, AwsError> = r;
+        clusters_obs.insert(
+            c.clone(),
+            r.map_err(|e| {
+                e.to_diagnostics(format!("Could not read the access entry on cluster {c}"))
+            })?,
+        );
+    }
+
+    // Before reporting things as gone, make sure we looked in the right account.
+    let something_missing = role.is_none() || clusters_obs.values().any(Option::is_none);
+    if something_missing {
+        clients.check_account(&account).await?;
+    }
+
+    let import_names = if importing {
+        let store = identity_store_id.as_str();
+        let names = join_all(assigned.iter().map(|(kind, id)| async move {
+            let n = principals::display_name(&clients.identitystore, store, *kind, id).await;
+            ((*kind, id.clone()), n)
+        }))
+        .await;
+        let mut out = BTreeMap::new();
+        for (key, n) in names {
+            out.insert(
+                key,
+                n.map_err(|e| e.to_diagnostics("Could not read a principal's name"))?,
+            );
+        }
+        Some(ImportNames { names: out })
+    } else {
+        None
+    };
+    let observed = Observed {
+        permission_set: observed_ps,
+        assigned,
+        role,
+        clusters: clusters_obs,
+        partition: partition_of_region(&clients.region).to_string(),
+    };
+    let mut g = drift::apply_drift(
+        prior,
+        &observed,
+        &clients.default_tags,
+        import_names.as_ref(),
+    );
+    g.instance_arn = Some(instance_arn);
+    g.identity_store_id = Some(identity_store_id);
+    if importing {
+        g.tags_all.get_or_insert_with(BTreeMap::new);
+    }
+    Ok(Some(g))
+}

@@ -1,0 +1,334 @@
+//! Update in place: the permission set and its policies (then provisioning),
+//! tags, principals (new ones assigned before old ones are removed, so the
+//! reserved role survives), the role when it changed, and each cluster's
+//! entry and policy associations.
+
+use std::collections::BTreeSet;
+
+use futures_util::future::join_all;
+use tokio::time::Instant;
+
+use super::access_entries;
+use super::model::Grant;
+use super::permission_set::{self, PsRef};
+use super::policy::partition_of_region;
+use super::private::Private;
+use super::reserved_role;
+use super::steps::{self, DesiredEntry, Env, Known};
+use super::{Outcome, failed};
+use crate::provider::ProviderState;
+use crate::tfplugin::diagnostics::Diagnostics;
+use crate::tfplugin::framework::{ApplyRequest, Ctx};
+
+pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Outcome {
+    let (prior, planned) = match (
+        Grant::from_value(&req.prior_state),
+        Grant::from_value_lossy(&req.planned_state),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return failed("Invalid state", e.to_string()),
+    };
+    let mut private = Private::decode(&req.planned_private);
+    private.importing = false;
+    let deadline = Instant::now()
+        + steps::timeout(planned.timeouts.as_ref().and_then(|t| t.update.as_deref()));
+    let clients = match state.clients().await {
+        Ok(c) => c,
+        Err(d) => return Outcome::unchanged(&prior, private, d),
+    };
+    let account = prior.account_id.clone().unwrap_or_default();
+    if let Err(d) = clients.check_account(&account).await {
+        return Outcome::unchanged(&prior, private, d);
+    }
+    let (instance_arn, identity_store_id) = match (&prior.instance_arn, &prior.identity_store_id) {
+        (Some(i), Some(s)) => (i.clone(), s.clone()),
+        _ => match clients.sso_instance().await {
+            Ok(i) => (i.instance_arn, i.identity_store_id),
+            Err(e) => {
+                return Outcome::unchanged(
+                    &prior,
+                    private,
+                    e.to_diagnostics("Could not find the IAM Identity Center instance"),
+                );
+            }
+        },
+    };
+    let env = Env {
+        ctx,
+        clients,
+        instance_arn,
+        identity_store_id,
+        account: account.clone(),
+        partition: partition_of_region(&clients.region),
+        deadline,
+    };
+    let ps_arn = prior.permission_set_arn.clone().unwrap_or_default();
+    let known_name = planned
+        .permission_set
+        .as_ref()
+        .or(prior.permission_set.as_ref())
+        .map(|p| p.name.clone())
+        .or_else(|| {
+            prior
+                .reserved_role_name
+                .as_deref()
+                .and_then(steps::permission_set_name_of_role)
+                .map(str::to_string)
+        });
+    let ps_name = match known_name {
+        Some(n) => n,
+        None => match permission_set::describe_name(&clients.ssoadmin, &env.instance_arn, &ps_arn)
+            .await
+        {
+            Ok(Some(n)) => n,
+            Ok(None) => {
+                return Outcome::unchanged(
+                    &prior,
+                    private,
+                    Diagnostics::from_error(
+                        "Permission set not found",
+                        format!(
+                            "permission set {ps_arn} no longer exists in {}.",
+                            env.instance_arn
+                        ),
+                    ),
+                );
+            }
+            Err(e) => {
+                return Outcome::unchanged(
+                    &prior,
+                    private,
+                    e.to_diagnostics("Could not read the permission set"),
+                );
+            }
+        },
+    };
+
+    let mut progress = prior.clone();
+    progress.timeouts = planned.timeouts.clone();
+
+    // Checks that write nothing: new principals exist, new clusters take entries.
+    let prior_principals: BTreeSet<_> = prior
+        .principal_names()
+        .map(|(k, n)| (k, n.clone()))
+        .collect();
+    let wanted = steps::wanted_principals(&planned);
+    let new_principals: Vec<_> = wanted
+        .iter()
+        .filter(|p| !prior_principals.contains(*p))
+        .cloned()
+        .collect();
+    let prior_entries = prior.access_entries.clone().unwrap_or_default();
+    let planned_clusters: Vec<String> = planned.clusters().cloned().collect();
+    let new_clusters: Vec<String> = planned_clusters
+        .iter()
+        .filter(|c| !prior_entries.contains_key(*c))
+        .cloned()
+        .collect();
+    let (cluster_check, resolved) = tokio::join!(
+        steps::check_clusters(
+            &env,
+            &new_clusters,
+            &ps_name,
+            prior.reserved_role_arn_without_path.as_deref()
+        ),
+        steps::resolve_principals(&env, &new_principals)
+    );
+    let mut diags = cluster_check;
+    let resolved = match resolved {
+        Ok(r) => r,
+        Err(d) => {
+            diags.extend(d);
+            Vec::new()
+        }
+    };
+    if diags.has_errors() {
+        return Outcome::partial(progress, private, diags);
+    }
+
+    // 1. The permission set, when managed here.
+    match (&planned.permission_set, &prior.permission_set) {
+        (Some(desired), Some(before)) => {
+            let ps = PsRef {
+                sso: &clients.ssoadmin,
+                instance: &env.instance_arn,
+                arn: &ps_arn,
+                name: &desired.name,
+            };
+            let mut current = before.clone();
+            if current != *desired {
+                private.needs_provision = true;
+            }
+            let result = permission_set::converge(ctx, &ps, &mut current, desired).await;
+            progress.permission_set = Some(current);
+            if let Err(e) = result {
+                return Outcome::partial(
+                    progress,
+                    private,
+                    e.to_diagnostics("Could not update the permission set"),
+                );
+            }
+            progress.permission_set = Some(desired.clone());
+            let (have, want) = (prior.tags_all_map(), planned.tags_all_map());
+            if have != want
+                && let Err(e) = permission_set::converge_tags(ctx, &ps, &have, &want).await
+            {
+                return Outcome::partial(
+                    progress,
+                    private,
+                    e.to_diagnostics("Could not update the permission set's tags"),
+                );
+            }
+        }
+        // Now only referenced: stop managing it, leave it as it is.
+        (None, Some(_)) => {
+            progress.permission_set = None;
+            private.needs_provision = false;
+        }
+        _ => {}
+    }
+    progress.tags = planned.tags.clone();
+    progress.tags_all = planned.tags_all.clone();
+
+    // 2. New principals first, so the account keeps an assignment (and the role).
+    let d = steps::assign(&env, &ps_arn, &resolved, &mut progress).await;
+    if d.has_errors() {
+        return Outcome::partial(progress, private, d);
+    }
+
+    // 3. Push permission set changes to the account's role.
+    if private.needs_provision && planned.permission_set.is_some() {
+        let ps = PsRef {
+            sso: &clients.ssoadmin,
+            instance: &env.instance_arn,
+            arn: &ps_arn,
+            name: &ps_name,
+        };
+        if let Err(e) = permission_set::provision(ctx, &ps, &account, deadline).await {
+            return Outcome::partial(
+                progress,
+                private,
+                e.to_diagnostics("Could not provision the permission set to the account"),
+            );
+        }
+        private.needs_provision = false;
+    }
+
+    // 4. Principals no longer wanted.
+    let wanted_set: BTreeSet<_> = wanted.iter().cloned().collect();
+    let prior_ids = prior.principal_ids.clone().unwrap_or_default();
+    let gone: Vec<_> = prior_principals
+        .iter()
+        .filter(|p| !wanted_set.contains(*p))
+        .filter_map(|(k, n)| prior_ids.get(n).map(|id| (*k, n.clone(), id.clone())))
+        .collect();
+    let d = steps::unassign(&env, &ps_arn, &gone, &mut progress).await;
+    if d.has_errors() {
+        return Outcome::partial(progress, private, d);
+    }
+    progress.groups = planned.groups.clone();
+    progress.users = planned.users.clone();
+
+    // 5. The reserved role, when the plan could not promise it stays.
+    let role = match (
+        &planned.reserved_role_arn,
+        &prior.reserved_role_arn,
+        &prior.reserved_role_name,
+    ) {
+        (Some(arn), Some(prior_arn), Some(name)) if arn == prior_arn => {
+            crate::aws::iam::ReservedRole {
+                name: name.clone(),
+                arn: arn.clone(),
+                path: String::new(),
+                unique_id: String::new(),
+            }
+        }
+        _ => match reserved_role::wait_for(ctx, &clients.iam, &ps_name, &account, deadline).await {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::partial(
+                    progress,
+                    private,
+                    e.to_diagnostics("The reserved role did not appear"),
+                );
+            }
+        },
+    };
+    steps::record_role(&mut progress, &role);
+
+    // 6. Clusters: removed ones lose their entry; the rest converge.
+    let prior_clusters: BTreeSet<String> = prior.clusters().cloned().collect();
+    let planned_set: BTreeSet<&String> = planned_clusters.iter().collect();
+    let removed: Vec<(String, String)> = prior_entries
+        .iter()
+        .filter(|(c, _)| !planned_set.contains(c))
+        .map(|(c, e)| (c.clone(), e.principal_arn.clone()))
+        .collect();
+    let deletions = join_all(removed.iter().map(|(c, principal)| async move {
+        (
+            c,
+            access_entries::delete(ctx, &clients.eks, c, principal).await,
+        )
+    }))
+    .await;
+    let mut diags = Diagnostics::new();
+    for (c, r) in deletions {
+        match r {
+            Ok(()) => {
+                if let Some(e) = progress.access_entries.as_mut() {
+                    e.remove(c);
+                }
+                if let Some(n) = progress.cluster_names.as_mut() {
+                    n.remove(c);
+                }
+            }
+            Err(e) => diags.extend(
+                e.to_diagnostics(format!("Could not delete the access entry on cluster {c}")),
+            ),
+        }
+    }
+    for c in prior_clusters
+        .iter()
+        .filter(|c| !planned_set.contains(c) && !prior_entries.contains_key(*c))
+    {
+        if let Some(n) = progress.cluster_names.as_mut() {
+            n.remove(c);
+        }
+    }
+
+    let before = DesiredEntry::of(&prior, env.partition);
+    let desired = DesiredEntry::of(&planned, env.partition);
+    progress.kubernetes_groups = planned.kubernetes_groups.clone();
+    progress.kubernetes_username = planned.kubernetes_username.clone();
+    progress.access_policy = planned.access_policy.clone();
+    let settings_same = before.groups == desired.groups
+        && before.username == desired.username
+        && before.associations == desired.associations;
+    let work: Vec<(&String, Known)> = planned_clusters
+        .iter()
+        .filter_map(|c| {
+            let known = match prior_entries.get(c) {
+                None => Known::Nothing,
+                Some(e) if prior_clusters.contains(c) => {
+                    if settings_same && e.principal_arn == role.arn {
+                        return None; // already exactly as wanted
+                    }
+                    Known::InLine(e.clone(), before.clone())
+                }
+                Some(e) => Known::Unsure(e.clone()),
+            };
+            Some((c, known))
+        })
+        .collect();
+    let outcomes = join_all(
+        work.into_iter()
+            .map(|(c, known)| steps::converge_cluster(&env, c, &role, &ps_name, known, &desired)),
+    )
+    .await;
+    for o in &outcomes {
+        if let Some(d) = steps::record_cluster(&mut progress, o) {
+            diags.extend(d);
+        }
+    }
+    Outcome::partial(progress, private, diags)
+}

@@ -1,0 +1,714 @@
+//! The tfplugin6 `Provider` service: decodes each call, hands it to the
+//! [`framework`](super::framework) implementation and encodes the answer.
+//!
+//! User-facing problems (bad config, unknown type names, undecodable values)
+//! always come back as diagnostics; a gRPC error status would surface in
+//! Terraform as an opaque "plugin error". RPCs we do not offer fall through
+//! to the generated stubs, which answer Unimplemented.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use super::diag_proto;
+use super::diagnostics::Diagnostics;
+use super::framework::{
+    ApplyRequest, Ctx, DataSource, PlanRequest, Provider, ReadRequest, Resource,
+};
+use super::pb::tfplugin6 as pb;
+use super::pb::tfplugin6::provider_server::Provider as ProviderRpc;
+use super::schema::Schema;
+use super::schema_proto;
+use super::state_upgrade;
+use super::types::CtyType;
+use super::value::Value;
+use super::{codec_json, codec_msgpack, plan, schema_type};
+
+/// Hands each call a cancellation token and lets StopProvider cancel the
+/// calls in flight without affecting later ones.
+#[derive(Default)]
+pub struct StopSignal {
+    current: Mutex<CancellationToken>,
+}
+
+impl StopSignal {
+    /// The context for a call starting now.
+    pub fn ctx(&self) -> Ctx {
+        Ctx {
+            cancel: self.lock().clone(),
+        }
+    }
+
+    /// Cancels every call started so far; later calls get a fresh token.
+    pub fn stop(&self) {
+        let old = std::mem::take(&mut *self.lock());
+        old.cancel();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CancellationToken> {
+        // A poisoned lock only means a panic elsewhere; the token is intact.
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A schema together with the cty type values of that schema decode with.
+struct Typed<T: ?Sized> {
+    imp: Arc<T>,
+    schema: Schema,
+    ty: CtyType,
+}
+
+impl<T: ?Sized> Typed<T> {
+    fn new(imp: Arc<T>, schema: Schema) -> Typed<T> {
+        let ty = schema_type::block_type(&schema.block);
+        Typed { imp, schema, ty }
+    }
+}
+
+/// Everything the provider offers, built on first use.
+struct Catalog {
+    provider_schema: Schema,
+    provider_ty: CtyType,
+    resources: BTreeMap<String, Typed<dyn Resource>>,
+    data_sources: BTreeMap<String, Typed<dyn DataSource>>,
+    /// Type names registered twice: a provider bug, reported in the schema.
+    duplicates: Vec<String>,
+}
+
+impl Catalog {
+    fn build(provider: &dyn Provider) -> Catalog {
+        let provider_schema = provider.schema();
+        let provider_ty = schema_type::block_type(&provider_schema.block);
+        let mut duplicates = Vec::new();
+        let mut resources = BTreeMap::new();
+        for r in provider.resources() {
+            let name = r.type_name().to_string();
+            if resources.contains_key(&name) {
+                duplicates.push(name);
+                continue;
+            }
+            let schema = r.schema();
+            resources.insert(name, Typed::new(r, schema));
+        }
+        let mut data_sources = BTreeMap::new();
+        for d in provider.data_sources() {
+            let name = d.type_name().to_string();
+            if data_sources.contains_key(&name) {
+                duplicates.push(name);
+                continue;
+            }
+            let schema = d.schema();
+            data_sources.insert(name, Typed::new(d, schema));
+        }
+        Catalog {
+            provider_schema,
+            provider_ty,
+            resources,
+            data_sources,
+            duplicates,
+        }
+    }
+}
+
+pub struct ProviderService {
+    provider: Arc<dyn Provider>,
+    catalog: OnceLock<Catalog>,
+    schema_response: OnceLock<pb::get_provider_schema::Response>,
+    stop: Arc<StopSignal>,
+}
+
+impl ProviderService {
+    pub fn new(provider: Arc<dyn Provider>, stop: Arc<StopSignal>) -> ProviderService {
+        ProviderService {
+            provider,
+            catalog: OnceLock::new(),
+            schema_response: OnceLock::new(),
+            stop,
+        }
+    }
+
+    fn catalog(&self) -> &Catalog {
+        self.catalog.get_or_init(|| Catalog::build(&*self.provider))
+    }
+
+    fn resource(&self, name: &str, diags: &mut Diagnostics) -> Option<&Typed<dyn Resource>> {
+        let found = self.catalog().resources.get(name);
+        if found.is_none() {
+            diags.error(
+                "Unknown resource type",
+                format!(
+                    "This provider ({}) has no resource type {name:?}. Check the resource type \
+                     name and the provider version.",
+                    crate::meta::PROVIDER_SOURCE
+                ),
+            );
+        }
+        found
+    }
+
+    fn data_source(&self, name: &str, diags: &mut Diagnostics) -> Option<&Typed<dyn DataSource>> {
+        let found = self.catalog().data_sources.get(name);
+        if found.is_none() {
+            diags.error(
+                "Unknown data source",
+                format!(
+                    "This provider ({}) has no data source {name:?}. Check the data source name \
+                     and the provider version.",
+                    crate::meta::PROVIDER_SOURCE
+                ),
+            );
+        }
+        found
+    }
+
+    fn build_schema_response(&self) -> pb::get_provider_schema::Response {
+        let c = self.catalog();
+        let mut diags = Diagnostics::new();
+        for name in &c.duplicates {
+            diags.error(
+                "Duplicate type name",
+                format!("The provider registers {name:?} more than once. This is a provider bug."),
+            );
+        }
+        pb::get_provider_schema::Response {
+            provider: Some(schema_proto::schema(&c.provider_schema)),
+            resource_schemas: c
+                .resources
+                .iter()
+                .map(|(k, v)| (k.clone(), schema_proto::schema(&v.schema)))
+                .collect(),
+            data_source_schemas: c
+                .data_sources
+                .iter()
+                .map(|(k, v)| (k.clone(), schema_proto::schema(&v.schema)))
+                .collect(),
+            diagnostics: diag_proto::diagnostics(&diags),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        }
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        // We answer destroy plans ourselves (planned state null).
+        plan_destroy: true,
+        // Schemas never depend on configuration, so a cached copy is as good.
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+/// Decodes a value Terraform sent; `None` (with a diagnostic) when it cannot.
+/// An absent value is null, as Terraform itself treats it.
+fn decode(
+    dv: Option<&pb::DynamicValue>,
+    ty: &CtyType,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let result = match dv {
+        None => return Some(Value::Null),
+        Some(dv) if !dv.msgpack.is_empty() => codec_msgpack::decode(&dv.msgpack, ty),
+        Some(dv) if !dv.json.is_empty() => codec_json::decode(&dv.json, ty),
+        Some(_) => return Some(Value::Null),
+    };
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diags.error(
+                format!("Invalid {what}"),
+                format!(
+                    "The provider could not read the {what} Terraform sent: {e}. This is a bug \
+                     in the provider or in Terraform; please report it."
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Encodes a value for Terraform as msgpack; `None` (with a diagnostic) when
+/// the value does not fit the schema type, which is a provider bug.
+fn encode(
+    v: &Value,
+    ty: &CtyType,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    match codec_msgpack::encode(v, ty) {
+        Ok(msgpack) => Some(pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        }),
+        Err(e) => {
+            diags.error(
+                format!("Invalid {what} produced by the provider"),
+                format!("The provider could not encode the {what}: {e}. This is a provider bug; please report it."),
+            );
+            None
+        }
+    }
+}
+
+fn reply<T>(msg: T) -> Result<Response<T>, Status> {
+    Ok(Response::new(msg))
+}
+
+#[tonic::async_trait]
+impl ProviderRpc for ProviderService {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        let c = self.catalog();
+        reply(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            resources: c
+                .resources
+                .keys()
+                .map(|n| pb::get_metadata::ResourceMetadata {
+                    type_name: n.clone(),
+                })
+                .collect(),
+            data_sources: c
+                .data_sources
+                .keys()
+                .map(|n| pb::get_metadata::DataSourceMetadata {
+                    type_name: n.clone(),
+                })
+                .collect(),
+            ..Default::default()
+        })
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        let resp = self
+            .schema_response
+            .get_or_init(|| self.build_schema_response());
+        reply(resp.clone())
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        reply(pb::get_resource_identity_schemas::Response::default())
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        reply(pb::get_functions::Response::default())
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = request.into_inner();
+        let c = self.catalog();
+        let mut diags = Diagnostics::new();
+        if let Some(config) = decode(
+            req.config.as_ref(),
+            &c.provider_ty,
+            "provider configuration",
+            &mut diags,
+        ) {
+            diags.extend(self.provider.validate(&config));
+        }
+        reply(pb::validate_provider_config::Response {
+            diagnostics: diag_proto::diagnostics(&diags),
+        })
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(r) = self.resource(&req.type_name, &mut diags)
+            && let Some(config) = decode(
+                req.config.as_ref(),
+                &r.ty,
+                "resource configuration",
+                &mut diags,
+            )
+        {
+            diags.extend(r.imp.validate(&config));
+        }
+        reply(pb::validate_resource_config::Response {
+            diagnostics: diag_proto::diagnostics(&diags),
+        })
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(d) = self.data_source(&req.type_name, &mut diags)
+            && let Some(config) = decode(
+                req.config.as_ref(),
+                &d.ty,
+                "data source configuration",
+                &mut diags,
+            )
+        {
+            diags.extend(d.imp.validate(&config));
+        }
+        reply(pb::validate_data_resource_config::Response {
+            diagnostics: diag_proto::diagnostics(&diags),
+        })
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut upgraded_state = None;
+        if let Some(r) = self.resource(&req.type_name, &mut diags) {
+            upgraded_state = upgrade(r, &req, &mut diags);
+        }
+        reply(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diag_proto::diagnostics(&diags),
+        })
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = request.into_inner();
+        let c = self.catalog();
+        let mut diags = Diagnostics::new();
+        if let Some(config) = decode(
+            req.config.as_ref(),
+            &c.provider_ty,
+            "provider configuration",
+            &mut diags,
+        ) {
+            let ctx = self.stop.ctx();
+            diags.extend(
+                self.provider
+                    .configure(&ctx, &req.terraform_version, config)
+                    .await,
+            );
+        }
+        reply(pb::configure_provider::Response {
+            diagnostics: diag_proto::diagnostics(&diags),
+        })
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::read_resource::Response::default();
+        if let Some(r) = self.resource(&req.type_name, &mut diags)
+            && let Some(current) = decode(
+                req.current_state.as_ref(),
+                &r.ty,
+                "current state",
+                &mut diags,
+            )
+        {
+            tracing::debug!(type_name = %req.type_name, "read");
+            let resp = r
+                .imp
+                .read(
+                    &self.stop.ctx(),
+                    ReadRequest {
+                        current_state: current,
+                        private: req.private,
+                    },
+                )
+                .await;
+            diags.extend(resp.diagnostics);
+            out.new_state = encode(&resp.new_state, &r.ty, "state", &mut diags);
+            out.private = resp.private;
+        }
+        out.diagnostics = diag_proto::diagnostics(&diags);
+        reply(out)
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        // legacy_type_system stays false: Terraform must hold us to the
+        // strict consistency rules.
+        let mut out = pb::plan_resource_change::Response::default();
+        if let Some(r) = self.resource(&req.type_name, &mut diags) {
+            let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state", &mut diags);
+            let proposed = decode(
+                req.proposed_new_state.as_ref(),
+                &r.ty,
+                "proposed new state",
+                &mut diags,
+            );
+            let config = decode(
+                req.config.as_ref(),
+                &r.ty,
+                "resource configuration",
+                &mut diags,
+            );
+            if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
+                if proposed.is_null() {
+                    // Destroy: nothing to ask the resource.
+                    out.planned_state = encode(&Value::Null, &r.ty, "planned state", &mut diags);
+                    out.planned_private = req.prior_private;
+                } else {
+                    tracing::debug!(type_name = %req.type_name, create = prior.is_null(), "plan");
+                    let planned = plan::default_plan(&r.schema, &prior, &proposed, &config);
+                    let resp = r
+                        .imp
+                        .plan(
+                            &self.stop.ctx(),
+                            PlanRequest {
+                                prior_state: prior,
+                                proposed_new_state: proposed,
+                                config,
+                                prior_private: req.prior_private,
+                                planned_state: planned,
+                            },
+                        )
+                        .await;
+                    diags.extend(resp.diagnostics);
+                    out.planned_state =
+                        encode(&resp.planned_state, &r.ty, "planned state", &mut diags);
+                    out.requires_replace = resp
+                        .requires_replace
+                        .iter()
+                        .map(diag_proto::attribute_path)
+                        .collect();
+                    out.planned_private = resp.planned_private;
+                }
+            }
+        }
+        out.diagnostics = diag_proto::diagnostics(&diags);
+        reply(out)
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::apply_resource_change::Response::default();
+        if let Some(r) = self.resource(&req.type_name, &mut diags) {
+            let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state", &mut diags);
+            let planned = decode(
+                req.planned_state.as_ref(),
+                &r.ty,
+                "planned state",
+                &mut diags,
+            );
+            let config = decode(
+                req.config.as_ref(),
+                &r.ty,
+                "resource configuration",
+                &mut diags,
+            );
+            if let (Some(prior), Some(planned), Some(config)) = (prior, planned, config) {
+                let ctx = self.stop.ctx();
+                let (creating, deleting) = (prior.is_null(), planned.is_null());
+                tracing::debug!(type_name = %req.type_name, creating, deleting, "apply");
+                let apply = ApplyRequest {
+                    prior_state: prior,
+                    planned_state: planned,
+                    config,
+                    planned_private: req.planned_private,
+                };
+                let resp = if deleting {
+                    r.imp.delete(&ctx, apply).await
+                } else if creating {
+                    r.imp.create(&ctx, apply).await
+                } else {
+                    r.imp.update(&ctx, apply).await
+                };
+                diags.extend(resp.diagnostics);
+                // Sent even alongside errors: it records what exists now.
+                out.new_state = encode(&resp.new_state, &r.ty, "new state", &mut diags);
+                out.private = resp.private;
+            }
+        }
+        out.diagnostics = diag_proto::diagnostics(&diags);
+        reply(out)
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::import_resource_state::Response::default();
+        if let Some(r) = self.resource(&req.type_name, &mut diags) {
+            if req.id.is_empty() && req.identity.is_some() {
+                diags.error(
+                    "Import by identity is not supported",
+                    format!(
+                        "{} can be imported by ID only: use `import {{ id = \"...\" }}` or \
+                         `terraform import ADDRESS ID`.",
+                        req.type_name
+                    ),
+                );
+            } else {
+                tracing::debug!(type_name = %req.type_name, "import");
+                let resp = r.imp.import(&self.stop.ctx(), &req.id).await;
+                diags.extend(resp.diagnostics);
+                if !resp.state.is_null() {
+                    let state = encode(&resp.state, &r.ty, "imported state", &mut diags);
+                    out.imported_resources
+                        .push(pb::import_resource_state::ImportedResource {
+                            type_name: req.type_name.clone(),
+                            state,
+                            private: resp.private,
+                            identity: None,
+                        });
+                }
+            }
+        }
+        out.diagnostics = diag_proto::diagnostics(&diags);
+        reply(out)
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::read_data_source::Response::default();
+        if let Some(d) = self.data_source(&req.type_name, &mut diags)
+            && let Some(config) = decode(
+                req.config.as_ref(),
+                &d.ty,
+                "data source configuration",
+                &mut diags,
+            )
+        {
+            tracing::debug!(type_name = %req.type_name, "read data source");
+            let (state, read_diags) = d.imp.read(&self.stop.ctx(), config).await;
+            diags.extend(read_diags);
+            out.state = encode(&state, &d.ty, "data source state", &mut diags);
+        }
+        out.diagnostics = diag_proto::diagnostics(&diags);
+        reply(out)
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::debug!("stop requested: cancelling in-flight operations");
+        self.stop.stop();
+        reply(pb::stop_provider::Response::default())
+    }
+}
+
+/// UpgradeResourceState for one resource: stored JSON → current schema →
+/// msgpack. Our schemas have only ever grown or shrunk attributes, which
+/// reshaping covers; a schema change that needs real conversion would add
+/// a per-version step here.
+fn upgrade(
+    r: &Typed<dyn Resource>,
+    req: &pb::upgrade_resource_state::Request,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    if req.version > r.schema.version {
+        diags.error(
+            "State written by a newer provider",
+            format!(
+                "The stored state of this {} has schema version {}, but this provider only \
+                 knows versions up to {}. Upgrade the provider to the version that wrote it.",
+                req.type_name, req.version, r.schema.version
+            ),
+        );
+        return None;
+    }
+    let raw = req.raw_state.as_ref();
+    let json = raw.map(|s| s.json.as_slice()).unwrap_or_default();
+    if json.is_empty() {
+        if raw.is_some_and(|s| !s.flatmap.is_empty()) {
+            diags.error(
+                "Legacy state format not supported",
+                format!(
+                    "The stored state of this {} is in the flatmap format of Terraform 0.11 \
+                     and earlier, which this provider cannot read. Remove it from state and \
+                     import it again.",
+                    req.type_name
+                ),
+            );
+            return None;
+        }
+        return encode(&Value::Null, &r.ty, "upgraded state", diags);
+    }
+    let reshaped = match state_upgrade::normalize(json, &r.ty) {
+        Ok(j) => j,
+        Err(e) => {
+            diags.error(
+                "Invalid stored state",
+                format!(
+                    "The stored state of this {} is not valid JSON: {e}.",
+                    req.type_name
+                ),
+            );
+            return None;
+        }
+    };
+    let value = match codec_json::decode(&reshaped, &r.ty) {
+        Ok(v) => v,
+        Err(e) => {
+            diags.error(
+                "Invalid stored state",
+                format!(
+                    "The stored state of this {} does not match its schema: {e}.",
+                    req.type_name
+                ),
+            );
+            return None;
+        }
+    };
+    encode(&value, &r.ty, "upgraded state", diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_cancels_current_calls_only() {
+        let stop = StopSignal::default();
+        let before = stop.ctx();
+        stop.stop();
+        let after = stop.ctx();
+        assert!(before.cancel.is_cancelled());
+        assert!(!after.cancel.is_cancelled());
+    }
+
+    #[test]
+    fn capabilities_advertise_destroy_plans_and_optional_schema() {
+        let c = capabilities();
+        assert!(c.plan_destroy && c.get_provider_schema_optional);
+        assert!(!c.move_resource_state && !c.generate_resource_config);
+    }
+}
