@@ -5,7 +5,6 @@
 mod support;
 
 use serde_json::Value;
-use support::terraform::PROVIDER_ADDRESS;
 use support::{Emulator, Output, Tf, provider_config};
 
 /// 1-based line number of the first line of `hcl` containing `needle`.
@@ -58,10 +57,12 @@ fn schema_through_terraform_shows_provider_and_reserved_role_data_source() {
     tf.write(&provider_config(&emulator, "eu-west-1", ""));
 
     let schema = tf.providers_schema_json();
-    let provider = &schema["provider_schemas"][PROVIDER_ADDRESS];
+    // registry.terraform.io/eks-sso/eks under Terraform.
+    let address = tf.provider_address();
+    let provider = &schema["provider_schemas"][address.as_str()];
     assert!(
         provider.is_object(),
-        "{PROVIDER_ADDRESS} missing from providers schema: {schema}"
+        "{address} missing from providers schema: {schema}"
     );
 
     let config = &provider["provider"]["block"];

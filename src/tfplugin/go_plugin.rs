@@ -175,3 +175,56 @@ impl health::health_server::Health for Health {
         })))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tfplugin::pb::health::health_server::Health as _;
+    use tokio_stream::StreamExt as _;
+
+    fn req(service: &str) -> Request<HealthCheckRequest> {
+        Request::new(HealthCheckRequest {
+            service: service.into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn health_serves_plugin_and_the_server_only() {
+        let h = Health {
+            shutdown: CancellationToken::new(),
+        };
+        for s in ["plugin", ""] {
+            let status = h.check(req(s)).await.unwrap().into_inner().status;
+            assert_eq!(status, ServingStatus::Serving as i32);
+        }
+        let err = h.check(req("other")).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::NotFound);
+    }
+
+    #[tokio::test]
+    async fn watch_answers_once_then_ends_at_shutdown() {
+        let shutdown = CancellationToken::new();
+        let h = Health {
+            shutdown: shutdown.clone(),
+        };
+        let mut stream = h.watch(req("plugin")).await.unwrap().into_inner();
+        let first = stream.next().await.unwrap().unwrap();
+        assert_eq!(first.status, ServingStatus::Serving as i32);
+        let pending =
+            tokio::time::timeout(std::time::Duration::from_millis(50), stream.next()).await;
+        assert!(pending.is_err(), "the stream stays open while serving");
+        shutdown.cancel();
+        assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn controller_shutdown_fires_the_token() {
+        let shutdown = CancellationToken::new();
+        let c = Controller {
+            shutdown: shutdown.clone(),
+        };
+        use plugin::grpc_controller_server::GrpcController as _;
+        c.shutdown(Request::new(plugin::Empty {})).await.unwrap();
+        assert!(shutdown.is_cancelled());
+    }
+}

@@ -694,6 +694,11 @@ fn upgrade(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tfplugin::diagnostics::AttributePath;
+    use crate::tfplugin::framework::{ApplyResponse, ImportResponse, PlanResponse, ReadResponse};
+    use crate::tfplugin::schema::{Attribute, Block};
+    use async_trait::async_trait;
+    use pb::attribute_path::step::Selector;
 
     #[test]
     fn stop_cancels_current_calls_only() {
@@ -710,5 +715,395 @@ mod tests {
         let c = capabilities();
         assert!(c.plan_destroy && c.get_provider_schema_optional);
         assert!(!c.move_resource_state && !c.generate_resource_config);
+    }
+
+    /// Records which lifecycle method ran; answers with recognisable values.
+    #[derive(Default)]
+    struct Thing {
+        calls: Mutex<Vec<&'static str>>,
+    }
+
+    impl Thing {
+        fn called(&self, what: &'static str) {
+            self.calls.lock().unwrap().push(what);
+        }
+    }
+
+    fn thing_schema() -> Schema {
+        Schema {
+            version: 1,
+            block: Block {
+                attributes: vec![
+                    Attribute::computed("id", CtyType::String, "ID."),
+                    Attribute::required("name", CtyType::String, "Name."),
+                ],
+                ..Default::default()
+            },
+        }
+    }
+
+    fn obj(id: Option<&str>, name: &str) -> Value {
+        Value::Object(
+            [
+                ("id".to_string(), id.map_or(Value::Null, Value::string)),
+                ("name".to_string(), Value::string(name)),
+            ]
+            .into(),
+        )
+    }
+
+    #[async_trait]
+    impl Resource for Thing {
+        fn type_name(&self) -> &'static str {
+            "test_thing"
+        }
+        fn schema(&self) -> Schema {
+            thing_schema()
+        }
+        async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+            self.called("plan");
+            PlanResponse {
+                planned_state: req.planned_state,
+                requires_replace: vec![AttributePath::attr("name")],
+                planned_private: b"p".to_vec(),
+                diagnostics: Diagnostics::new(),
+            }
+        }
+        async fn create(&self, _ctx: &Ctx, _req: ApplyRequest) -> ApplyResponse {
+            self.called("create");
+            // A partial failure: something exists, and the error says why.
+            ApplyResponse {
+                new_state: obj(Some("half"), "n"),
+                private: Vec::new(),
+                diagnostics: Diagnostics::from_error("boom", "half created"),
+            }
+        }
+        async fn update(&self, _ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
+            self.called("update");
+            ApplyResponse {
+                new_state: req.planned_state,
+                private: Vec::new(),
+                diagnostics: Diagnostics::new(),
+            }
+        }
+        async fn delete(&self, _ctx: &Ctx, _req: ApplyRequest) -> ApplyResponse {
+            self.called("delete");
+            ApplyResponse {
+                new_state: Value::Null,
+                private: Vec::new(),
+                diagnostics: Diagnostics::new(),
+            }
+        }
+        async fn read(&self, ctx: &Ctx, req: ReadRequest) -> ReadResponse {
+            self.called("read");
+            if req.current_state.attr("name") == &Value::string("wait") {
+                // A long AWS wait: it ends only when Terraform says stop.
+                ctx.cancel.cancelled().await;
+                return ReadResponse {
+                    new_state: req.current_state,
+                    private: Vec::new(),
+                    diagnostics: Diagnostics::from_error("Cancelled", "stopped"),
+                };
+            }
+            ReadResponse {
+                new_state: req.current_state,
+                private: req.private,
+                diagnostics: Diagnostics::new(),
+            }
+        }
+        async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
+            self.called("import");
+            ImportResponse {
+                state: obj(Some(id), "imported"),
+                private: Vec::new(),
+                diagnostics: Diagnostics::new(),
+            }
+        }
+    }
+
+    struct TestProvider(Arc<Thing>);
+
+    #[async_trait]
+    impl Provider for TestProvider {
+        fn schema(&self) -> Schema {
+            Schema {
+                version: 0,
+                block: Block::default(),
+            }
+        }
+        async fn configure(&self, _ctx: &Ctx, _tf: &str, _config: Value) -> Diagnostics {
+            Diagnostics::new()
+        }
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            vec![self.0.clone()]
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            Vec::new()
+        }
+    }
+
+    fn service() -> (ProviderService, Arc<Thing>) {
+        let thing = Arc::new(Thing::default());
+        let svc = ProviderService::new(
+            Arc::new(TestProvider(thing.clone())),
+            Arc::new(StopSignal::default()),
+        );
+        (svc, thing)
+    }
+
+    fn ty() -> CtyType {
+        schema_type::block_type(&thing_schema().block)
+    }
+
+    fn dv(v: &Value) -> Option<pb::DynamicValue> {
+        Some(pb::DynamicValue {
+            msgpack: codec_msgpack::encode(v, &ty()).unwrap(),
+            json: Vec::new(),
+        })
+    }
+
+    fn value(dv: Option<pb::DynamicValue>) -> Value {
+        codec_msgpack::decode(&dv.expect("a value").msgpack, &ty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn destroy_plans_are_null_without_asking_the_resource() {
+        let (svc, thing) = service();
+        let resp = svc
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_thing".into(),
+                prior_state: dv(&obj(Some("1"), "a")),
+                proposed_new_state: dv(&Value::Null),
+                config: dv(&Value::Null),
+                prior_private: b"keep".to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        assert_eq!(value(resp.planned_state), Value::Null);
+        assert_eq!(resp.planned_private, b"keep");
+        assert!(thing.calls.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn create_plans_mark_computed_unknown_and_carry_requires_replace() {
+        let (svc, thing) = service();
+        let config = obj(None, "a");
+        let resp = svc
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_thing".into(),
+                prior_state: dv(&Value::Null),
+                proposed_new_state: dv(&config),
+                config: dv(&config),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        assert!(!resp.legacy_type_system);
+        let planned = value(resp.planned_state);
+        assert!(
+            planned.attr("id").is_unknown(),
+            "computed id unknown on create: {planned:?}"
+        );
+        assert_eq!(planned.attr("name"), &Value::string("a"));
+        assert_eq!(resp.planned_private, b"p");
+        let steps: Vec<_> = resp.requires_replace[0]
+            .steps
+            .iter()
+            .map(|s| s.selector.clone().unwrap())
+            .collect();
+        assert_eq!(steps, vec![Selector::AttributeName("name".into())]);
+        assert_eq!(*thing.calls.lock().unwrap(), vec!["plan"]);
+    }
+
+    async fn apply(
+        svc: &ProviderService,
+        prior: Value,
+        planned: Value,
+    ) -> pb::apply_resource_change::Response {
+        svc.apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "test_thing".into(),
+            prior_state: dv(&prior),
+            config: dv(&planned),
+            planned_state: dv(&planned),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+    }
+
+    #[tokio::test]
+    async fn apply_dispatches_create_update_delete_and_keeps_partial_state() {
+        let (svc, thing) = service();
+        let created = apply(&svc, Value::Null, obj(None, "n")).await;
+        assert_eq!(created.diagnostics.len(), 1, "the create error is reported");
+        assert_eq!(
+            value(created.new_state),
+            obj(Some("half"), "n"),
+            "and the partial state kept"
+        );
+
+        let updated = apply(&svc, obj(Some("1"), "a"), obj(Some("1"), "b")).await;
+        assert!(updated.diagnostics.is_empty());
+        assert_eq!(value(updated.new_state), obj(Some("1"), "b"));
+
+        let deleted = apply(&svc, obj(Some("1"), "b"), Value::Null).await;
+        assert!(deleted.diagnostics.is_empty());
+        assert_eq!(value(deleted.new_state), Value::Null);
+        assert!(!deleted.legacy_type_system);
+
+        assert_eq!(
+            *thing.calls.lock().unwrap(),
+            vec!["create", "update", "delete"]
+        );
+    }
+
+    #[tokio::test]
+    async fn import_returns_one_resource_of_the_requested_type() {
+        let (svc, _) = service();
+        let resp = svc
+            .import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: "test_thing".into(),
+                id: "abc".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        assert_eq!(resp.imported_resources.len(), 1);
+        let r = resp.imported_resources.into_iter().next().unwrap();
+        assert_eq!(r.type_name, "test_thing");
+        assert_eq!(value(r.state), obj(Some("abc"), "imported"));
+    }
+
+    #[tokio::test]
+    async fn read_round_trips_state_and_private() {
+        let (svc, _) = service();
+        let resp = svc
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: "test_thing".into(),
+                current_state: dv(&obj(Some("1"), "a")),
+                private: b"priv".to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        assert_eq!(value(resp.new_state), obj(Some("1"), "a"));
+        assert_eq!(resp.private, b"priv");
+    }
+
+    async fn upgrade_with(
+        svc: &ProviderService,
+        version: i64,
+        raw: pb::RawState,
+    ) -> pb::upgrade_resource_state::Response {
+        svc.upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+            type_name: "test_thing".into(),
+            version,
+            raw_state: Some(raw),
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+    }
+
+    #[tokio::test]
+    async fn upgrade_reads_json_state_dropping_removed_attributes() {
+        let (svc, _) = service();
+        let raw = pb::RawState {
+            json: br#"{"id":"1","name":"a","legacy":"gone"}"#.to_vec(),
+            flatmap: Default::default(),
+        };
+        let resp = upgrade_with(&svc, 0, raw).await;
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        assert_eq!(value(resp.upgraded_state), obj(Some("1"), "a"));
+    }
+
+    #[tokio::test]
+    async fn upgrade_refuses_flatmap_and_newer_versions() {
+        let (svc, _) = service();
+        let flat = pb::RawState {
+            json: Vec::new(),
+            flatmap: [("id".to_string(), "1".to_string())].into(),
+        };
+        let resp = upgrade_with(&svc, 0, flat).await;
+        assert_eq!(resp.diagnostics.len(), 1);
+        assert!(resp.diagnostics[0].summary.contains("Legacy"));
+
+        let newer = pb::RawState {
+            json: br#"{"id":"1","name":"a"}"#.to_vec(),
+            flatmap: Default::default(),
+        };
+        let resp = upgrade_with(&svc, 7, newer).await;
+        assert_eq!(resp.diagnostics.len(), 1);
+        assert!(resp.upgraded_state.is_none());
+    }
+
+    #[tokio::test]
+    async fn stop_provider_ends_in_flight_work_and_later_calls_run_normally() {
+        let (svc, _) = service();
+        let svc = Arc::new(svc);
+        let read = |name: &'static str| {
+            let svc = svc.clone();
+            async move {
+                svc.read_resource(Request::new(pb::read_resource::Request {
+                    type_name: "test_thing".into(),
+                    current_state: dv(&obj(Some("1"), name)),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap()
+                .into_inner()
+            }
+        };
+        let waiting = tokio::spawn(read("wait"));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished());
+        svc.stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap();
+        let stopped = tokio::time::timeout(std::time::Duration::from_secs(2), waiting)
+            .await
+            .expect("StopProvider ends the waiting call")
+            .unwrap();
+        assert_eq!(stopped.diagnostics[0].summary, "Cancelled");
+        let after = read("a").await;
+        assert!(
+            after.diagnostics.is_empty(),
+            "later calls get a fresh token"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_type_names_are_diagnostics() {
+        let (svc, thing) = service();
+        let resp = svc
+            .read_data_source(Request::new(pb::read_data_source::Request {
+                type_name: "test_nothing".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(resp.diagnostics.len(), 1);
+        assert!(resp.diagnostics[0].detail.contains("test_nothing"));
+        let plan = svc
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_nothing".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(plan.diagnostics.len(), 1);
+        assert!(thing.calls.lock().unwrap().is_empty());
     }
 }

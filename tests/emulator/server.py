@@ -37,6 +37,25 @@ def write_port_file(path: str, port: int) -> None:
     os.replace(tmp, path)
 
 
+def watch_parent() -> None:
+    """Exit when the process that started us goes away.
+
+    A test run killed hard (SIGKILL, a CI timeout) never gets to stop its
+    emulators; without this they would linger holding memory and ports.
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Local AWS emulator (moto + extensions)")
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: pick a free one)")
@@ -60,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    watch_parent()
 
     port = server.socket.getsockname()[1]
     if args.port_file:

@@ -8,7 +8,9 @@
 // Each test crate uses a different subset of the harness.
 #![allow(dead_code, unused_imports)]
 
+pub mod admin_access;
 pub mod emulator;
+pub mod examples;
 pub mod http;
 pub mod paths;
 pub mod terraform;

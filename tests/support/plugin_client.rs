@@ -7,9 +7,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -126,7 +125,7 @@ impl Handshake {
 pub struct Launch {
     pub env: Vec<(String, String)>,
     pub args: Vec<String>,
-    /// Start through a shell that exits at once, orphaning the plugin.
+    /// Start through a shell that exits soon after, orphaning the plugin.
     pub orphan: bool,
     /// Per-test directory, used as PLUGIN_UNIX_SOCKET_DIR by default.
     pub dir: tempfile::TempDir,
@@ -181,8 +180,8 @@ impl Launch {
         self
     }
 
-    /// Launches through `sh -c 'plugin &'`: the shell exits immediately, as
-    /// a Terraform killed without cleanup would.
+    /// Launches through `sh -c 'plugin & sleep 2'`: the shell exits while
+    /// the plugin runs on, as when Terraform dies without cleaning up.
     pub fn orphaned(mut self) -> Launch {
         self.orphan = true;
         self
@@ -191,7 +190,7 @@ impl Launch {
     pub fn spawn(self) -> Plugin {
         let mut cmd = if self.orphan {
             let mut c = Command::new("sh");
-            c.arg("-c").arg("\"$0\" \"$@\" & sleep 1").arg(BIN);
+            c.arg("-c").arg("\"$0\" \"$@\" & sleep 2").arg(BIN);
             c
         } else {
             Command::new(BIN)
@@ -206,7 +205,6 @@ impl Launch {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let started = Instant::now();
         let mut child = cmd.spawn().expect("start provider binary");
         let stderr = Arc::new(Mutex::new(String::new()));
         let pipe = child.stderr.take().unwrap();
@@ -240,7 +238,6 @@ impl Launch {
             stdout_lines: rx,
             stderr,
             stderr_reader: Some(stderr_reader),
-            started,
             dir: self.dir,
         }
     }
@@ -252,7 +249,6 @@ pub struct Plugin {
     stdout_lines: mpsc::Receiver<String>,
     stderr: Arc<Mutex<String>>,
     stderr_reader: Option<std::thread::JoinHandle<()>>,
-    pub started: Instant,
     pub dir: tempfile::TempDir,
 }
 
@@ -462,14 +458,6 @@ impl ServerCertVerifier for PinnedServer {
     }
 }
 
-/// Reads everything left in a finished child's pipe (helper for tests that
-/// spawn without [`Launch`]).
-pub fn read_all(mut r: ChildStdout) -> String {
-    let mut s = String::new();
-    let _ = r.read_to_string(&mut s);
-    s
-}
-
 /// A free TCP port on loopback (released before returning; fine for tests
 /// that only need "a port nobody is using right now").
 pub fn free_port() -> u16 {
@@ -478,12 +466,4 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-pub fn exists(p: &str) -> bool {
-    Path::new(p).exists()
-}
-
-pub fn path_in(dir: &Path, name: &str) -> PathBuf {
-    dir.join(name)
 }

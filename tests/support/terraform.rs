@@ -187,10 +187,17 @@ impl Tf {
             .prefix("eks-tf-")
             .tempdir()
             .expect("temp dir for terraform");
-        let provider_dir = paths::provider_binary()
-            .parent()
-            .expect("provider binary has a parent directory")
-            .to_path_buf();
+        // dev_overrides loads any `terraform-provider-eks*` file in the
+        // directory, and Cargo's target dir also holds `…-eks.d` dep-info that
+        // it rewrites while relinking. A private directory holding only a
+        // link to the binary keeps Terraform from ever picking that up.
+        let provider_dir = dir.path().join("provider");
+        fs::create_dir(&provider_dir).expect("provider dir");
+        std::os::unix::fs::symlink(
+            paths::provider_binary(),
+            provider_dir.join("terraform-provider-eks"),
+        )
+        .expect("link the provider binary");
         let cli_config = dir.path().join("terraform.rc");
         fs::write(&cli_config, cli_config_text(&provider_dir)).expect("write CLI config");
 
@@ -412,6 +419,21 @@ impl Tf {
 
     pub fn destroy(&self) -> Output {
         self.run_ok(&["destroy", "-input=false", "-no-color", "-auto-approve"])
+    }
+
+    /// True when the CLI under test is OpenTofu (via `TF_BIN`), which keys
+    /// providers under `registry.opentofu.org` instead.
+    pub fn is_opentofu(&self) -> bool {
+        self.run_ok(&["version"]).stdout.starts_with("OpenTofu")
+    }
+
+    /// The provider address this CLI reports in `providers schema -json`.
+    pub fn provider_address(&self) -> String {
+        if self.is_opentofu() {
+            format!("registry.opentofu.org/{}", provider_source())
+        } else {
+            PROVIDER_ADDRESS.to_string()
+        }
     }
 
     pub fn providers_schema_json(&self) -> Value {

@@ -246,15 +246,3 @@ mod tests {
         assert!(Preset::None.statements("aws", "1").is_empty());
     }
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn probe() {
-        use super::*;
-        let d = serde_json::json!({"Version":"2012-10-17","Statement": Preset::EksctlMinimum.statements("aws","111122223333")}).to_string();
-        let c = crate::resources::cluster_creator_role::trust_policy::TrustContext{partition:"aws".into(),account_id:"111122223333".into(),sso_region:"eu-west-1".into()};
-        let one = crate::resources::cluster_creator_role::trust_policy::render(&c,&["EKSClusterAdminAccess".to_string()].into_iter().collect(),&Default::default());
-        let two = crate::resources::cluster_creator_role::trust_policy::render(&c,&["EKSClusterAdminAccess".to_string(),"EKSClusterOpsAccess".to_string()].into_iter().collect(),&Default::default());
-        panic!("doc={} one={} two={}", d.len(), one.len(), two.len());
-    }
-}

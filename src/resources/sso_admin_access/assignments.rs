@@ -37,29 +37,32 @@ fn principal_type(kind: PrincipalKind) -> PrincipalType {
 }
 
 /// Every principal the permission set is assigned to in the account.
-pub async fn list(t: Target<'_>) -> Result<BTreeSet<(PrincipalKind, String)>, AwsError> {
-    let mut pages = t
-        .sso
-        .list_account_assignments()
-        .instance_arn(t.instance)
-        .account_id(t.account)
-        .permission_set_arn(t.permission_set_arn)
-        .into_paginator()
-        .items()
-        .send();
-    let mut out = BTreeSet::new();
-    while let Some(a) = pages.next().await {
-        let a = a.aws(SSO, "ListAccountAssignments")?;
-        let kind = match a.principal_type() {
-            Some(PrincipalType::Group) => PrincipalKind::Group,
-            Some(PrincipalType::User) => PrincipalKind::User,
-            _ => continue,
-        };
-        if let Some(id) = a.principal_id() {
-            out.insert((kind, id.to_string()));
+pub async fn list(ctx: &Ctx, t: Target<'_>) -> Result<BTreeSet<(PrincipalKind, String)>, AwsError> {
+    retry_conflicts(ctx, "ListAccountAssignments", || async move {
+        let mut pages = t
+            .sso
+            .list_account_assignments()
+            .instance_arn(t.instance)
+            .account_id(t.account)
+            .permission_set_arn(t.permission_set_arn)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = BTreeSet::new();
+        while let Some(a) = pages.next().await {
+            let a = a.aws(SSO, "ListAccountAssignments")?;
+            let kind = match a.principal_type() {
+                Some(PrincipalType::Group) => PrincipalKind::Group,
+                Some(PrincipalType::User) => PrincipalKind::User,
+                _ => continue,
+            };
+            if let Some(id) = a.principal_id() {
+                out.insert((kind, id.to_string()));
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    })
+    .await
 }
 
 #[derive(Clone, Copy)]
@@ -190,7 +193,7 @@ async fn run(
         async move {
             let s = match initial {
                 Some(s) => s,
-                None => describe(t, dir, &request_id).await?,
+                None => describe(ctx, t, dir, &request_id).await?,
             };
             settled(&s, dir, t.account).map_err(|e| e.about(object))
         }
@@ -213,33 +216,37 @@ async fn run(
 }
 
 async fn describe(
+    ctx: &Ctx,
     t: Target<'_>,
     dir: Direction,
     request_id: &str,
 ) -> Result<AccountAssignmentOperationStatus, AwsError> {
     let op = dir.status_op();
-    let status = match dir {
+    let status = retry_conflicts(ctx, op, || match dir {
         Direction::Create => t
             .sso
             .describe_account_assignment_creation_status()
             .instance_arn(t.instance)
             .account_assignment_creation_request_id(request_id)
             .send()
-            .await
-            .aws(SSO, op)?
-            .account_assignment_creation_status()
-            .cloned(),
+            .map(move |r| {
+                r.aws(SSO, op)
+                    .map(|o| o.account_assignment_creation_status().cloned())
+            })
+            .boxed(),
         Direction::Delete => t
             .sso
             .describe_account_assignment_deletion_status()
             .instance_arn(t.instance)
             .account_assignment_deletion_request_id(request_id)
             .send()
-            .await
-            .aws(SSO, op)?
-            .account_assignment_deletion_status()
-            .cloned(),
-    };
+            .map(move |r| {
+                r.aws(SSO, op)
+                    .map(|o| o.account_assignment_deletion_status().cloned())
+            })
+            .boxed(),
+    })
+    .await?;
     status
         .ok_or_else(|| AwsError::new(SSO, op, ErrorKind::Unexpected, "the response has no status"))
 }

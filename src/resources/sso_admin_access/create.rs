@@ -58,7 +58,9 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         Some(ps) => ps.name.clone(),
         None => {
             let arn = planned.permission_set_arn.clone().unwrap_or_default();
-            match permission_set::describe_name(&clients.ssoadmin, &env.instance_arn, &arn).await {
+            match permission_set::describe_name(ctx, &clients.ssoadmin, &env.instance_arn, &arn)
+                .await
+            {
                 Ok(Some(name)) => name,
                 Ok(None) => {
                     return failed(
@@ -111,7 +113,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         groups: planned.groups.as_ref().map(|_| BTreeSet::new()),
         users: planned.users.as_ref().map(|_| BTreeSet::new()),
         principal_ids: Some(BTreeMap::new()),
-        cluster_names: Some(BTreeSet::new()),
+        cluster_names: Some(Vec::new()),
         access_entries: Some(BTreeMap::new()),
         ..Default::default()
     };
@@ -133,6 +135,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
                 Ok(arn) => arn,
                 Err(e) if e.is_already_exists() => {
                     let existing = permission_set::find_by_name(
+                        ctx,
                         &clients.ssoadmin,
                         &env.instance_arn,
                         &desired.name,
@@ -246,5 +249,6 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             diags.extend(d);
         }
     }
+    progress.order_clusters_like(&clusters);
     Outcome::partial(progress, private, diags)
 }

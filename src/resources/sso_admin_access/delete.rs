@@ -61,9 +61,7 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
                 if let Some(e) = progress.access_entries.as_mut() {
                     e.remove(c);
                 }
-                if let Some(n) = progress.cluster_names.as_mut() {
-                    n.remove(c);
-                }
+                progress.remove_cluster(c);
             }
             Err(e) => diags.extend(
                 e.to_diagnostics(format!("Could not delete the access entry on cluster {c}")),
@@ -88,7 +86,7 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         permission_set_arn: &ps_arn,
         account: &account,
     };
-    let assigned = match assignments::list(target).await {
+    let assigned = match assignments::list(ctx, target).await {
         Ok(a) => a,
         Err(e) if e.is_not_found() => Default::default(),
         Err(e) => {

@@ -130,12 +130,7 @@ fn permission_set_from(prior: Option<&PermissionSetModel>, obs: &ObservedPs) -> 
         (Some(p), Some(o)) if policies_equivalent(p, o) => Some(p.clone()),
         (_, o) => o.clone(),
     };
-    let managed_policy_arns =
-        if obs.managed_policy_arns.is_empty() && prior.managed_policy_arns.is_none() {
-            None
-        } else {
-            Some(obs.managed_policy_arns.clone())
-        };
+    let managed_policy_arns = Some(obs.managed_policy_arns.clone());
     let customer_managed_policy = match &obs.customer_managed_policy {
         None => prior.customer_managed_policy.clone(),
         Some(refs) => refs
@@ -191,11 +186,7 @@ fn own_tags(
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if own.is_empty() && prior.is_none() {
-        None
-    } else {
-        Some(own)
-    }
+    Some(own)
 }
 
 /// The new state for `prior` given `obs`. `import` is set when the prior
@@ -234,8 +225,8 @@ pub fn apply_drift(
                 };
                 ids.insert(name, id.clone());
             }
-            g.groups = (!groups.is_empty()).then_some(groups);
-            g.users = (!users.is_empty()).then_some(users);
+            g.groups = Some(groups);
+            g.users = Some(users);
             g.principal_ids = Some(ids);
         }
         None => {
@@ -316,12 +307,7 @@ pub fn apply_drift(
         .collect();
     if !settled.is_empty() && (all_agree || import.is_some()) {
         if reference.groups != desired.groups || import.is_some() {
-            g.kubernetes_groups =
-                if reference.groups.is_empty() && prior.kubernetes_groups.is_none() {
-                    None
-                } else {
-                    Some(reference.groups.clone())
-                };
+            g.kubernetes_groups = Some(reference.groups.clone());
         }
         g.kubernetes_username = reference.username.clone();
         if reference.associations != desired.associations || import.is_some() {
@@ -332,14 +318,13 @@ pub fn apply_drift(
             );
         }
     }
-    g.cluster_names = Some(if import.is_some() {
-        in_line
-    } else {
-        prior_clusters
-            .into_iter()
-            .filter(|c| in_line.contains(c))
-            .collect()
-    });
+    g.cluster_names = Some(
+        prior
+            .clusters()
+            .filter(|c| in_line.contains(*c))
+            .cloned()
+            .collect(),
+    );
     g.access_entries = Some(entries);
     g
 }
@@ -468,7 +453,7 @@ mod tests {
         let mut obs = in_sync();
         obs.clusters.insert("prod".into(), None);
         let g = apply_drift(&prior(), &obs, &BTreeMap::new(), None);
-        assert_eq!(g.cluster_names, Some(BTreeSet::new()));
+        assert_eq!(g.cluster_names, Some(Vec::new()));
         assert_eq!(g.access_entries, Some(BTreeMap::new()));
     }
 
@@ -543,14 +528,14 @@ mod tests {
         };
         let g = apply_drift(&skeleton, &obs, &BTreeMap::new(), Some(&names));
         assert_eq!(g.groups, Some(["Admins".to_string()].into()));
-        assert_eq!(g.users, None);
+        assert_eq!(g.users, Some(BTreeSet::new()));
         assert_eq!(g.principal_ids.unwrap()["Admins"], GID);
         let names: Vec<&str> = g.access_policy.iter().map(|p| p.policy.as_str()).collect();
         assert_eq!(
             names,
             vec!["AmazonEKSClusterAdminPolicy", "AmazonEKSViewPolicy"]
         );
-        assert_eq!(g.kubernetes_groups, None);
+        assert_eq!(g.kubernetes_groups, Some(BTreeSet::new()));
         assert_eq!(g.cluster_names, Some(["prod".to_string()].into()));
         assert_eq!(g.permission_set.unwrap().name, "EKSAdmin");
     }
@@ -567,6 +552,6 @@ mod tests {
             Some(BTreeMap::from([("app".to_string(), "eks".to_string())]))
         );
         let aws = defaults.clone();
-        assert_eq!(own_tags(&aws, None, &defaults), None);
+        assert_eq!(own_tags(&aws, None, &defaults), Some(BTreeMap::new()));
     }
 }

@@ -3,10 +3,9 @@
 //! block); the read that follows fills every attribute from AWS, naming
 //! groups and users by display name and user name.
 
-use std::collections::BTreeSet;
-
-use super::model::{Grant, PermissionSetModel};
+use super::model::{Grant, PermissionSetModel, TimeoutsModel};
 use super::private::Private;
+use super::schema::DEFAULT_TIMEOUT;
 use crate::provider::ProviderState;
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::ImportResponse;
@@ -18,7 +17,8 @@ use crate::validate;
 pub struct ImportId {
     pub permission_set_arn: String,
     pub account_id: String,
-    pub clusters: BTreeSet<String>,
+    /// In the order given.
+    pub clusters: Vec<String>,
 }
 
 const FORMAT: &str = "<permission_set_arn>,<account_id>,<cluster>[+<cluster>...], for example \
@@ -35,7 +35,7 @@ pub fn parse(id: &str) -> Result<ImportId, String> {
     }
     validate::permission_set_arn(parts[0]).map_err(|e| format!("First part: {e}"))?;
     validate::account_id(parts[1]).map_err(|e| format!("Second part: {e}"))?;
-    let mut clusters = BTreeSet::new();
+    let mut clusters: Vec<String> = Vec::new();
     for c in parts[2].split('+').map(str::trim) {
         if c.is_empty() {
             return Err(format!(
@@ -44,9 +44,10 @@ pub fn parse(id: &str) -> Result<ImportId, String> {
             ));
         }
         validate::eks_cluster_name(c).map_err(|e| format!("Third part: {e}"))?;
-        if !clusters.insert(c.to_string()) {
+        if clusters.iter().any(|x| x == c) {
             return Err(format!("Third part: cluster {c:?} is listed twice."));
         }
+        clusters.push(c.to_string());
     }
     Ok(ImportId {
         permission_set_arn: parts[0].to_string(),
@@ -117,6 +118,11 @@ pub async fn import(state: &ProviderState, id: &str) -> ImportResponse {
         permission_set_arn: Some(parsed.permission_set_arn.clone()),
         instance_arn: Some(instance.instance_arn.clone()),
         identity_store_id: Some(instance.identity_store_id.clone()),
+        timeouts: Some(TimeoutsModel {
+            create: Some(DEFAULT_TIMEOUT.to_string()),
+            update: Some(DEFAULT_TIMEOUT.to_string()),
+            delete: Some(DEFAULT_TIMEOUT.to_string()),
+        }),
         ..Default::default()
     };
     match skeleton.to_value() {
@@ -144,10 +150,7 @@ mod tests {
         let p = parse(&format!("{PS},111122223333,prod+staging")).unwrap();
         assert_eq!(p.permission_set_arn, PS);
         assert_eq!(p.account_id, "111122223333");
-        assert_eq!(
-            p.clusters,
-            ["prod".to_string(), "staging".to_string()].into()
-        );
+        assert_eq!(p.clusters, vec!["prod".to_string(), "staging".to_string()]);
         assert_eq!(
             parse(&format!("{PS},111122223333,prod"))
                 .unwrap()

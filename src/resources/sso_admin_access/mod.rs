@@ -173,8 +173,8 @@ impl Resource for SsoAdminAccess {
         delete::delete(&self.state, ctx, &req).await.into_response()
     }
 
-    async fn read(&self, _ctx: &Ctx, req: ReadRequest) -> ReadResponse {
-        read::read(&self.state, req).await
+    async fn read(&self, ctx: &Ctx, req: ReadRequest) -> ReadResponse {
+        read::read(&self.state, ctx, req).await
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {

@@ -19,7 +19,8 @@ use crate::tfplugin::value::Value;
 pub struct Grant {
     pub id: Option<String>,
     pub account_id: Option<String>,
-    pub cluster_names: Option<BTreeSet<String>>,
+    /// A list, so duplicates can be rejected; order carries no meaning.
+    pub cluster_names: Option<Vec<String>>,
     pub groups: Option<BTreeSet<String>>,
     pub users: Option<BTreeSet<String>>,
     pub permission_set: Option<PermissionSetModel>,
@@ -43,6 +44,7 @@ pub struct Grant {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PermissionSetModel {
+    #[serde(deserialize_with = "null_as_blank")]
     pub name: String,
     pub description: Option<String>,
     pub session_duration: Option<String>,
@@ -58,6 +60,7 @@ pub struct PermissionSetModel {
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PolicyRef {
+    #[serde(deserialize_with = "null_as_blank")]
     pub name: String,
     pub path: Option<String>,
 }
@@ -92,6 +95,7 @@ impl BoundaryModel {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AccessPolicyModel {
+    #[serde(deserialize_with = "null_as_blank")]
     pub policy: String,
     pub namespaces: Option<BTreeSet<String>>,
 }
@@ -107,8 +111,11 @@ pub struct TimeoutsModel {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AccessEntryModel {
+    #[serde(deserialize_with = "null_as_blank")]
     pub access_entry_arn: String,
+    #[serde(deserialize_with = "null_as_blank")]
     pub kubernetes_username: String,
+    #[serde(deserialize_with = "null_as_blank")]
     pub principal_arn: String,
 }
 
@@ -118,6 +125,14 @@ where
     T: Deserialize<'de>,
 {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Null (an unknown nulled in a planned value) reads as the empty string.
+fn null_as_blank<'de, D>(d: D) -> Result<String, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Why a value could not become a [`Grant`] or back.
@@ -131,16 +146,19 @@ pub enum ModelError {
     FromJson(String),
 }
 
-/// Replaces every unknown inside `v` with null, so a planned value (whose
-/// computed attributes may be unknown) can become a [`Grant`].
+/// Replaces every unknown inside `v` with null (map entries with unknown
+/// values are dropped), so a planned value (whose computed attributes may be
+/// unknown) can become a [`Grant`].
 pub fn unknown_as_null(v: &Value) -> Value {
     match v {
         Value::Unknown(_) => Value::Null,
         Value::List(items) => Value::List(items.iter().map(unknown_as_null).collect()),
         Value::Set(items) => Value::Set(items.iter().map(unknown_as_null).collect()),
         Value::Tuple(items) => Value::Tuple(items.iter().map(unknown_as_null).collect()),
+        // A map entry whose value is not known yet is left out entirely.
         Value::Map(m) => Value::Map(
             m.iter()
+                .filter(|(_, v)| !v.is_unknown())
                 .map(|(k, v)| (k.clone(), unknown_as_null(v)))
                 .collect(),
         ),
@@ -195,6 +213,28 @@ impl Grant {
 
     pub fn clusters(&self) -> impl Iterator<Item = &String> {
         self.cluster_names.iter().flatten()
+    }
+
+    /// Adds a cluster to `cluster_names` unless it is there already.
+    pub fn add_cluster(&mut self, cluster: &str) {
+        let names = self.cluster_names.get_or_insert_with(Vec::new);
+        if !names.iter().any(|c| c == cluster) {
+            names.push(cluster.to_string());
+        }
+    }
+
+    pub fn remove_cluster(&mut self, cluster: &str) {
+        if let Some(names) = self.cluster_names.as_mut() {
+            names.retain(|c| c != cluster);
+        }
+    }
+
+    /// Orders `cluster_names` like `order` (the plan's list), unlisted ones
+    /// last, so a complete apply returns exactly the planned list.
+    pub fn order_clusters_like(&mut self, order: &[String]) {
+        if let Some(names) = self.cluster_names.as_mut() {
+            names.sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(usize::MAX));
+        }
     }
 
     pub fn kubernetes_groups_set(&self) -> BTreeSet<String> {
@@ -285,6 +325,37 @@ mod tests {
         };
         let v = g.to_value().unwrap();
         assert_eq!(v.attr(schema::ACCESS_POLICY), &Value::List(vec![]));
+    }
+
+    #[test]
+    fn planned_values_with_unknown_entries_convert() {
+        let mut v = sample().to_value().unwrap();
+        if let Value::Object(m) = &mut v {
+            let entry = Value::Object(BTreeMap::from([
+                (schema::ACCESS_ENTRY_ARN.to_string(), Value::Unknown(None)),
+                (
+                    schema::KUBERNETES_USERNAME.to_string(),
+                    Value::Unknown(None),
+                ),
+                (schema::PRINCIPAL_ARN.to_string(), Value::Unknown(None)),
+            ]));
+            m.insert(
+                schema::ACCESS_ENTRIES.to_string(),
+                Value::Map(BTreeMap::from([("prod".to_string(), entry)])),
+            );
+            m.insert(schema::ID.to_string(), Value::Unknown(None));
+            m.insert(
+                schema::PRINCIPAL_IDS.to_string(),
+                Value::Map(BTreeMap::from([(
+                    "Admins".to_string(),
+                    Value::Unknown(None),
+                )])),
+            );
+        }
+        let g = Grant::from_value_lossy(&v).unwrap();
+        assert_eq!(g.id, None);
+        assert_eq!(g.access_entries.unwrap()["prod"].access_entry_arn, "");
+        assert_eq!(g.principal_ids, Some(BTreeMap::new()));
     }
 
     #[test]

@@ -115,26 +115,27 @@ macro_rules! write_op {
 /// Finds a permission set by name (for the duplicate-name message):
 /// lists the instance's sets and describes them until one matches.
 pub async fn find_by_name(
+    ctx: &Ctx,
     sso: &Client,
     instance: &str,
     name: &str,
 ) -> Result<Option<String>, AwsError> {
-    let mut pages = sso
-        .list_permission_sets()
-        .instance_arn(instance)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(arn) = pages.next().await {
-        let arn = arn.aws(SSO, "ListPermissionSets")?;
-        let d = sso
-            .describe_permission_set()
+    let arns = retry_conflicts(ctx, "ListPermissionSets", || async move {
+        let mut pages = sso
+            .list_permission_sets()
             .instance_arn(instance)
-            .permission_set_arn(&arn)
-            .send()
-            .await
-            .aws(SSO, "DescribePermissionSet")?;
-        if d.permission_set().and_then(|p| p.name()) == Some(name) {
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(arn) = pages.next().await {
+            out.push(arn.aws(SSO, "ListPermissionSets")?);
+        }
+        Ok(out)
+    })
+    .await?;
+    for arn in arns {
+        if describe_name(ctx, sso, instance, &arn).await?.as_deref() == Some(name) {
             return Ok(Some(arn));
         }
     }
@@ -492,22 +493,23 @@ pub async fn provision(
         async move {
             let s = match initial {
                 Some(s) => s,
-                None => ps
-                    .sso
-                    .describe_permission_set_provisioning_status()
-                    .instance_arn(ps.instance)
-                    .provision_permission_set_request_id(&request_id)
-                    .send()
-                    .await
-                    .aws(SSO, "DescribePermissionSetProvisioningStatus")?
-                    .permission_set_provisioning_status()
-                    .cloned()
-                    .ok_or_else(|| {
-                        build_err(
-                            "DescribePermissionSetProvisioningStatus",
-                            "the response has no status",
-                        )
-                    })?,
+                None => retry_conflicts(ctx, "DescribePermissionSetProvisioningStatus", || {
+                    ps.sso
+                        .describe_permission_set_provisioning_status()
+                        .instance_arn(ps.instance)
+                        .provision_permission_set_request_id(&request_id)
+                        .send()
+                        .map(|r| r.aws(SSO, "DescribePermissionSetProvisioningStatus"))
+                })
+                .await?
+                .permission_set_provisioning_status()
+                .cloned()
+                .ok_or_else(|| {
+                    build_err(
+                        "DescribePermissionSetProvisioningStatus",
+                        "the response has no status",
+                    )
+                })?,
             };
             match s.status() {
                 Some(StatusValues::Succeeded) => Ok(Some(())),
@@ -532,18 +534,20 @@ pub async fn provision(
 /// The name of a permission set (for one this resource only references);
 /// `Ok(None)` when it does not exist.
 pub async fn describe_name(
+    ctx: &Ctx,
     sso: &Client,
     instance: &str,
     arn: &str,
 ) -> Result<Option<String>, AwsError> {
-    match sso
-        .describe_permission_set()
-        .instance_arn(instance)
-        .permission_set_arn(arn)
-        .send()
-        .await
-        .aws(SSO, "DescribePermissionSet")
-    {
+    let r = retry_conflicts(ctx, "DescribePermissionSet", || {
+        sso.describe_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(arn)
+            .send()
+            .map(|r| r.aws(SSO, "DescribePermissionSet"))
+    })
+    .await;
+    match r {
         Ok(o) => Ok(o
             .permission_set()
             .and_then(|p| p.name())
@@ -588,33 +592,36 @@ impl ReadParts {
 
 /// Reads the permission set; `Ok(None)` when it no longer exists.
 pub async fn observe(
+    ctx: &Ctx,
     sso: &Client,
     instance: &str,
     arn: &str,
     parts: ReadParts,
 ) -> Result<Option<ObservedPs>, AwsError> {
-    let describe = async {
+    // Reads are retried on ConflictException too: it costs nothing when AWS
+    // does not send it, and a refresh must not fail because a write to the
+    // same permission set was in flight.
+    let describe = retry_conflicts(ctx, "DescribePermissionSet", || {
         sso.describe_permission_set()
             .instance_arn(instance)
             .permission_set_arn(arn)
             .send()
-            .await
-            .aws(SSO, "DescribePermissionSet")
-    };
-    let inline = async {
+            .map(|r| r.aws(SSO, "DescribePermissionSet"))
+    });
+    let inline = retry_conflicts(ctx, "GetInlinePolicyForPermissionSet", || {
         sso.get_inline_policy_for_permission_set()
             .instance_arn(instance)
             .permission_set_arn(arn)
             .send()
-            .await
-            .aws(SSO, "GetInlinePolicyForPermissionSet")
-            .map(|o| {
-                o.inline_policy()
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string)
+            .map(|r| {
+                r.aws(SSO, "GetInlinePolicyForPermissionSet").map(|o| {
+                    o.inline_policy()
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                })
             })
-    };
-    let managed = async {
+    });
+    let managed = retry_conflicts(ctx, "ListManagedPoliciesInPermissionSet", || async move {
         let mut pages = sso
             .list_managed_policies_in_permission_set()
             .instance_arn(instance)
@@ -628,40 +635,49 @@ pub async fn observe(
                 out.insert(a.to_string());
             }
         }
-        Ok::<_, AwsError>(out)
-    };
+        Ok(out)
+    });
     let customer = async {
         if !parts.customer_managed {
             return Ok(None);
         }
-        let mut pages = sso
-            .list_customer_managed_policy_references_in_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(arn)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = Vec::new();
-        while let Some(r) = pages.next().await {
-            let r = r.aws(SSO, "ListCustomerManagedPolicyReferencesInPermissionSet")?;
-            out.push(PolicyRef {
-                name: r.name().to_string(),
-                path: Some(r.path().unwrap_or("/").to_string()),
-            });
-        }
-        Ok::<_, AwsError>(Some(out))
+        retry_conflicts(
+            ctx,
+            "ListCustomerManagedPolicyReferencesInPermissionSet",
+            || async move {
+                let mut pages = sso
+                    .list_customer_managed_policy_references_in_permission_set()
+                    .instance_arn(instance)
+                    .permission_set_arn(arn)
+                    .into_paginator()
+                    .items()
+                    .send();
+                let mut out = Vec::new();
+                while let Some(r) = pages.next().await {
+                    let r = r.aws(SSO, "ListCustomerManagedPolicyReferencesInPermissionSet")?;
+                    out.push(PolicyRef {
+                        name: r.name().to_string(),
+                        path: Some(r.path().unwrap_or("/").to_string()),
+                    });
+                }
+                Ok(out)
+            },
+        )
+        .await
+        .map(Some)
     };
     let boundary = async {
         if !parts.boundary {
             return Ok(None);
         }
-        let r = sso
-            .get_permissions_boundary_for_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(arn)
-            .send()
-            .await
-            .aws(SSO, "GetPermissionsBoundaryForPermissionSet");
+        let r = retry_conflicts(ctx, "GetPermissionsBoundaryForPermissionSet", || {
+            sso.get_permissions_boundary_for_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(arn)
+                .send()
+                .map(|r| r.aws(SSO, "GetPermissionsBoundaryForPermissionSet"))
+        })
+        .await;
         match r {
             Ok(o) => Ok(Some(o.permissions_boundary().map(|b| BoundaryModel {
                 managed_policy_arn: b.managed_policy_arn().map(str::to_string),
@@ -670,13 +686,9 @@ pub async fn observe(
                     path: Some(c.path().unwrap_or("/").to_string()),
                 }),
             }))),
-            // No boundary is reported as ResourceNotFound by some endpoints.
-            Err(e)
-                if e.is_not_found()
-                    && !e.message.to_ascii_lowercase().contains("permissionset") =>
-            {
-                Ok(Some(None))
-            }
+            // "No boundary" is a ResourceNotFound; a missing permission set
+            // shows in DescribePermissionSet, read alongside.
+            Err(e) if e.is_not_found() => Ok(Some(None)),
             Err(e) => Err(e),
         }
     };
@@ -684,19 +696,23 @@ pub async fn observe(
         if !parts.tags {
             return Ok(None);
         }
-        let mut pages = sso
-            .list_tags_for_resource()
-            .instance_arn(instance)
-            .resource_arn(arn)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = BTreeMap::new();
-        while let Some(t) = pages.next().await {
-            let t = t.aws(SSO, "ListTagsForResource")?;
-            out.insert(t.key().to_string(), t.value().to_string());
-        }
-        Ok::<_, AwsError>(Some(out))
+        retry_conflicts(ctx, "ListTagsForResource", || async move {
+            let mut pages = sso
+                .list_tags_for_resource()
+                .instance_arn(instance)
+                .resource_arn(arn)
+                .into_paginator()
+                .items()
+                .send();
+            let mut out = BTreeMap::new();
+            while let Some(t) = pages.next().await {
+                let t = t.aws(SSO, "ListTagsForResource")?;
+                out.insert(t.key().to_string(), t.value().to_string());
+            }
+            Ok(out)
+        })
+        .await
+        .map(Some)
     };
     let results = tokio::join!(describe, inline, managed, customer, boundary, tags);
     let d = match results.0 {

@@ -75,7 +75,7 @@ pub fn plan(
 ) -> Planned {
     let mut planned = proposed.clone();
     let mut diagnostics = Diagnostics::new();
-    apply_defaults(&mut planned);
+    apply_defaults(&mut planned, config);
     set_attr(
         &mut planned,
         s::TAGS_ALL,
@@ -143,16 +143,6 @@ pub fn plan(
     let entries = plan_entries(&planned, prior, config, role_arn);
     set_attr(&mut planned, s::ACCESS_ENTRIES, entries);
 
-    // A change of timeouts alone is not worth an apply.
-    let mut without_timeouts = planned.clone();
-    set_attr(
-        &mut without_timeouts,
-        s::TIMEOUTS,
-        prior.attr(s::TIMEOUTS).clone(),
-    );
-    if without_timeouts == *prior {
-        planned = without_timeouts;
-    }
     Planned {
         state: planned,
         requires_replace: Vec::new(),
@@ -160,11 +150,35 @@ pub fn plan(
     }
 }
 
-/// `session_duration` defaults to PT1H and policy paths to `/`.
-fn apply_defaults(planned: &mut Value) {
+/// Collections left out of the configuration are empty; timeouts default to
+/// 20m, `session_duration` to PT1H and policy paths to `/`.
+fn apply_defaults(planned: &mut Value, config: &Value) {
+    for (name, empty) in [
+        (s::GROUPS, Value::Set(Vec::new())),
+        (s::USERS, Value::Set(Vec::new())),
+        (s::KUBERNETES_GROUPS, Value::Set(Vec::new())),
+        (s::TAGS, Value::Map(BTreeMap::new())),
+    ] {
+        if config.attr(name).is_null() {
+            set_attr(planned, name, empty);
+        }
+    }
+    if let Some(t) = attr_mut(planned, s::TIMEOUTS)
+        && matches!(t, Value::Object(_))
+    {
+        for op in [s::CREATE, s::UPDATE, s::DELETE] {
+            if config.attr(s::TIMEOUTS).attr(op).is_null() {
+                set_attr(t, op, Value::string(s::DEFAULT_TIMEOUT));
+            }
+        }
+    }
+    let config_ps = config.attr(s::PERMISSION_SET);
     let Some(ps) = attr_mut(planned, s::PERMISSION_SET) else {
         return;
     };
+    if config_ps.attr(s::MANAGED_POLICY_ARNS).is_null() && matches!(ps, Value::Object(_)) {
+        set_attr(ps, s::MANAGED_POLICY_ARNS, Value::Set(Vec::new()));
+    }
     if ps.attr(s::SESSION_DURATION).is_null() {
         set_attr(
             ps,
@@ -359,10 +373,21 @@ fn keep_equivalent_text(planned: &mut Value, prior: &Value) {
                 prior_ps.attr(s::SESSION_DURATION).clone(),
             );
         }
-        keep_if_empty_alike(ps, prior_ps, s::MANAGED_POLICY_ARNS);
     }
-    keep_if_empty_alike(planned, prior, s::KUBERNETES_GROUPS);
-    keep_if_empty_alike(planned, prior, s::TAGS);
+    // cluster_names is a list only so duplicates can be refused: any order
+    // of the same clusters means the same.
+    if let (Value::List(a), Value::List(b)) =
+        (planned.attr(s::CLUSTER_NAMES), prior.attr(s::CLUSTER_NAMES))
+        && a.len() == b.len()
+        && a.iter().all(|v| v.as_str().is_some())
+        && Value::Set(a.clone()) == Value::Set(b.clone())
+    {
+        set_attr(
+            planned,
+            s::CLUSTER_NAMES,
+            prior.attr(s::CLUSTER_NAMES).clone(),
+        );
+    }
     for attr in [s::GROUPS, s::USERS] {
         if principals_equivalent(
             planned.attr(attr),
@@ -372,28 +397,14 @@ fn keep_equivalent_text(planned: &mut Value, prior: &Value) {
             set_attr(planned, attr, prior.attr(attr).clone());
         }
     }
-    if access_policies_equivalent(planned.attr(s::ACCESS_POLICY), prior.attr(s::ACCESS_POLICY)) {
+    if access_policies_equivalent(planned.attr(s::ACCESS_POLICY), prior.attr(s::ACCESS_POLICY))
+        && same_scope_kinds(planned.attr(s::ACCESS_POLICY), prior.attr(s::ACCESS_POLICY))
+    {
         set_attr(
             planned,
             s::ACCESS_POLICY,
             prior.attr(s::ACCESS_POLICY).clone(),
         );
-    }
-}
-
-fn is_empty_alike(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Set(x) | Value::List(x) => x.is_empty(),
-        Value::Map(m) => m.is_empty(),
-        _ => false,
-    }
-}
-
-/// Null and an empty collection mean the same here.
-fn keep_if_empty_alike(planned: &mut Value, prior: &Value, name: &str) {
-    if is_empty_alike(planned.attr(name)) && is_empty_alike(prior.attr(name)) {
-        set_attr(planned, name, prior.attr(name).clone());
     }
 }
 
@@ -442,6 +453,17 @@ fn access_policies_equivalent(planned: &Value, prior: &Value) -> bool {
         }
     };
     matches!((meanings(planned), meanings(prior)), (Some(a), Some(b)) if a == b)
+}
+
+/// Terraform accepts a planned (prior) value in place of a configured one
+/// only where neither is null, so a reordering can keep the prior list only
+/// when each position has namespaces in both or in neither.
+fn same_scope_kinds(planned: &Value, prior: &Value) -> bool {
+    let (a, b) = (planned.elements(), prior.elements());
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.attr(s::NAMESPACES).is_null() == y.attr(s::NAMESPACES).is_null())
 }
 
 /// Changes AWS cannot make in place.
@@ -494,7 +516,7 @@ fn replacement_paths(prior: &Value, config: &Value, ctx: &PlanContext) -> Vec<At
 mod tests {
     use super::*;
     use crate::resources::sso_admin_access::model::{
-        AccessEntryModel, AccessPolicyModel, Grant, PermissionSetModel,
+        AccessEntryModel, AccessPolicyModel, Grant, PermissionSetModel, TimeoutsModel,
     };
 
     const ROLE: &str = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_EKSAdmin_0123456789abcdef";
@@ -508,10 +530,19 @@ mod tests {
             account_id: Some("111122223333".into()),
             cluster_names: Some(["prod".to_string()].into()),
             groups: Some(["Admins".to_string()].into()),
+            users: Some(BTreeSet::new()),
+            kubernetes_groups: Some(BTreeSet::new()),
+            tags: Some(BTreeMap::new()),
+            timeouts: Some(TimeoutsModel {
+                create: Some("20m".into()),
+                update: Some("20m".into()),
+                delete: Some("20m".into()),
+            }),
             permission_set: Some(PermissionSetModel {
                 name: "EKSAdmin".into(),
                 session_duration: Some("PT1H".into()),
                 inline_policy: Some(POLICY.into()),
+                managed_policy_arns: Some(BTreeSet::new()),
                 ..Default::default()
             }),
             permission_set_arn: Some("arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef".into()),
@@ -559,6 +590,18 @@ mod tests {
     /// Terraform's proposal: config, with prior values for null computed attributes.
     fn proposed(prior: &Grant, config: &Grant) -> Grant {
         let mut p = config.clone();
+        p.groups = config.groups.clone().or(prior.groups.clone());
+        p.users = config.users.clone().or(prior.users.clone());
+        p.kubernetes_groups = config
+            .kubernetes_groups
+            .clone()
+            .or(prior.kubernetes_groups.clone());
+        p.tags = config.tags.clone().or(prior.tags.clone());
+        if let (Some(pt), Some(ct)) = (&prior.timeouts, &mut p.timeouts) {
+            ct.create = ct.create.clone().or(pt.create.clone());
+            ct.update = ct.update.clone().or(pt.update.clone());
+            ct.delete = ct.delete.clone().or(pt.delete.clone());
+        }
         p.id = prior.id.clone();
         p.permission_set_arn = config
             .permission_set_arn
@@ -572,10 +615,13 @@ mod tests {
         p.reserved_role_arn = prior.reserved_role_arn.clone();
         p.reserved_role_arn_without_path = prior.reserved_role_arn_without_path.clone();
         p.access_entries = prior.access_entries.clone();
-        if let (Some(pp), Some(cp)) = (&prior.permission_set, &mut p.permission_set)
-            && cp.session_duration.is_none()
-        {
-            cp.session_duration = pp.session_duration.clone();
+        if let (Some(pp), Some(cp)) = (&prior.permission_set, &mut p.permission_set) {
+            if cp.session_duration.is_none() {
+                cp.session_duration = pp.session_duration.clone();
+            }
+            if cp.managed_policy_arns.is_none() {
+                cp.managed_policy_arns = pp.managed_policy_arns.clone();
+            }
         }
         p
     }
@@ -857,13 +903,77 @@ mod tests {
     }
 
     #[test]
-    fn timeouts_alone_do_not_update() {
+    fn timeouts_default_to_twenty_minutes_so_both_spellings_match() {
         let prior = state();
         let mut config = config_of(&prior);
-        config.timeouts = Some(crate::resources::sso_admin_access::model::TimeoutsModel {
-            create: Some("30m".into()),
+        config.timeouts = Some(TimeoutsModel::default());
+        assert_eq!(
+            run(&prior, &config, &Private::default()).state,
+            prior.to_value().unwrap()
+        );
+        config.timeouts = Some(TimeoutsModel {
+            create: Some("45m".into()),
             ..Default::default()
         });
+        let p = run(&prior, &config, &Private::default());
+        assert_eq!(
+            p.state.attr(s::TIMEOUTS).attr(s::CREATE),
+            &Value::string("45m")
+        );
+        assert_eq!(
+            p.state.attr(s::TIMEOUTS).attr(s::DELETE),
+            &Value::string("20m")
+        );
+    }
+
+    #[test]
+    fn reordered_clusters_keep_the_prior_order() {
+        let mut prior = state();
+        prior.cluster_names = Some(vec!["prod".into(), "staging".into()]);
+        let mut config = config_of(&prior);
+        config.cluster_names = Some(vec!["staging".into(), "prod".into()]);
+        let p = run(&prior, &config, &Private::default());
+        assert_eq!(
+            p.state.attr(s::CLUSTER_NAMES),
+            prior.to_value().unwrap().attr(s::CLUSTER_NAMES)
+        );
+    }
+
+    #[test]
+    fn left_out_collections_default_to_empty() {
+        let prior = state();
+        let mut config = config_of(&prior);
+        config.users = None;
+        config.kubernetes_groups = None;
+        config.tags = None;
+        let p = run(&prior, &config, &Private::default());
+        assert_eq!(p.state.attr(s::USERS), &Value::Set(vec![]));
+        assert_eq!(p.state.attr(s::KUBERNETES_GROUPS), &Value::Set(vec![]));
+        assert_eq!(p.state.attr(s::TAGS), &Value::Map(BTreeMap::new()));
+        assert_eq!(
+            p.state.attr(s::PERMISSION_SET).attr(s::MANAGED_POLICY_ARNS),
+            &Value::Set(vec![])
+        );
+    }
+
+    #[test]
+    fn a_reorder_that_terraform_would_reject_is_planned_as_written() {
+        let mut prior = state();
+        prior.access_policy.push(AccessPolicyModel {
+            policy: "AmazonEKSViewPolicy".into(),
+            namespaces: Some(["dev".to_string()].into()),
+        });
+        let mut config = config_of(&prior);
+        config.access_policy.reverse();
+        let p = run(&prior, &config, &Private::default());
+        assert_eq!(
+            p.state.attr(s::ACCESS_POLICY),
+            config.to_value().unwrap().attr(s::ACCESS_POLICY)
+        );
+        // Same-kind positions may keep the prior order and spelling.
+        let mut config = config_of(&prior);
+        config.access_policy[1].policy =
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy".into();
         let p = run(&prior, &config, &Private::default());
         assert_eq!(p.state, prior.to_value().unwrap());
     }

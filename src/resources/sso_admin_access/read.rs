@@ -24,7 +24,7 @@ use super::steps;
 use crate::aws::AwsError;
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::Diagnostics;
-use crate::tfplugin::framework::{ReadRequest, ReadResponse};
+use crate::tfplugin::framework::{Ctx, ReadRequest, ReadResponse};
 use crate::tfplugin::value::Value;
 
 fn respond(state: Value, private: &Private, diagnostics: Diagnostics) -> ReadResponse {
@@ -35,7 +35,7 @@ fn respond(state: Value, private: &Private, diagnostics: Diagnostics) -> ReadRes
     }
 }
 
-pub async fn read(state: &ProviderState, req: ReadRequest) -> ReadResponse {
+pub async fn read(state: &ProviderState, ctx: &Ctx, req: ReadRequest) -> ReadResponse {
     let mut private = Private::decode(&req.private);
     let prior = match Grant::from_value(&req.current_state) {
         Ok(g) => g,
@@ -52,7 +52,7 @@ pub async fn read(state: &ProviderState, req: ReadRequest) -> ReadResponse {
         Err(d) => return respond(req.current_state, &private, d),
     };
     let importing = private.importing;
-    match refresh(clients, &prior, importing).await {
+    match refresh(ctx, clients, &prior, importing).await {
         Ok(Some(g)) => {
             private.importing = false;
             match g.to_value() {
@@ -71,6 +71,7 @@ pub async fn read(state: &ProviderState, req: ReadRequest) -> ReadResponse {
 
 /// The refreshed grant, or `None` when the permission set is gone.
 async fn refresh(
+    ctx: &Ctx,
     clients: &AwsClients,
     prior: &Grant,
     importing: bool,
@@ -108,7 +109,7 @@ async fn refresh(
     // AWS first; otherwise state knows it.
     let mut observed_ps = None;
     let ps_name = if importing && managed {
-        let p = permission_set::observe(&clients.ssoadmin, &instance_arn, &ps_arn, parts)
+        let p = permission_set::observe(ctx, &clients.ssoadmin, &instance_arn, &ps_arn, parts)
             .await
             .map_err(|e| e.to_diagnostics("Could not read the permission set"))?;
         let Some(p) = p else {
@@ -131,7 +132,7 @@ async fn refresh(
     {
         n.to_string()
     } else {
-        match permission_set::describe_name(&clients.ssoadmin, &instance_arn, &ps_arn).await {
+        match permission_set::describe_name(ctx, &clients.ssoadmin, &instance_arn, &ps_arn).await {
             Ok(Some(n)) => n,
             Ok(None) => return Ok(None),
             Err(e) => return Err(e.to_diagnostics("Could not read the permission set")),
@@ -176,7 +177,7 @@ async fn refresh(
     };
     let ps_read = async {
         if managed && observed_ps.is_none() {
-            permission_set::observe(&clients.ssoadmin, &instance_arn, &ps_arn, parts)
+            permission_set::observe(ctx, &clients.ssoadmin, &instance_arn, &ps_arn, parts)
                 .await
                 .map(Some)
         } else {
@@ -199,8 +200,12 @@ async fn refresh(
             (c.clone(), r)
         }
     }));
-    let (ps_obs, assigned, role, entries) =
-        tokio::join!(ps_read, assignments::list(target), role_read, entries_read);
+    let (ps_obs, assigned, role, entries) = tokio::join!(
+        ps_read,
+        assignments::list(ctx, target),
+        role_read,
+        entries_read
+    );
 
     let ps_obs: Option<Option<permission_set::ObservedPs>> =
         ps_obs.map_err(|e| e.to_diagnostics("Could not read the permission set"))?;

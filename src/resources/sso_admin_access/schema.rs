@@ -2,6 +2,12 @@
 //!
 //! The shape follows SPEC's HCL exactly; `tags_all` is added (as in
 //! hashicorp/aws) so the provider's `default_tags` show in plans.
+//!
+//! Collections that may be empty (`groups`, `users`, `kubernetes_groups`,
+//! `tags`, `managed_policy_arns`) are optional+computed with an empty
+//! default: Terraform lets a plan keep neither a null prior value for `[]` in
+//! config nor the reverse, so without the default a state could match only
+//! one of `users = []` and leaving `users` out. Leaving one out means empty.
 
 use crate::tfplugin::schema::{Attribute, Block, BlockNesting, NestedBlock, Schema};
 use crate::tfplugin::types::CtyType;
@@ -111,7 +117,7 @@ fn permission_set_block() -> Block {
                 s.clone(),
                 "URL users land on after signing in through the access portal (1-240 characters).",
             ),
-            Attribute::optional(
+            Attribute::optional_computed(
                 MANAGED_POLICY_ARNS,
                 strings(),
                 "AWS-managed IAM policy ARNs to attach, such as `arn:aws:iam::aws:policy/job-function/ViewOnlyAccess`.",
@@ -177,20 +183,29 @@ fn access_policy_block() -> Block {
     }
 }
 
+/// The default of every `timeouts` entry.
+pub const DEFAULT_TIMEOUT: &str = "20m";
+
+/// `timeouts` is a group block (never null) whose entries are
+/// optional+computed with a `20m` default, so an imported grant (which
+/// records the defaults) plans empty both with a `timeouts` block that
+/// spells them out and without one.
 fn timeouts_block() -> Block {
-    let d = |op: &str| {
-        Attribute::optional(
-            match op {
-                "create" => CREATE,
-                "update" => UPDATE,
-                _ => DELETE,
-            },
+    let d = |name: &str, op: &str| {
+        Attribute::optional_computed(
+            name,
             CtyType::String,
-            &format!("How long {op} may take, as a duration such as `20m` (default `20m`)."),
+            &format!(
+                "How long {op} may take, as a duration such as `30m`. Default `{DEFAULT_TIMEOUT}`."
+            ),
         )
     };
     Block {
-        attributes: vec![d("create"), d("update"), d("delete")],
+        attributes: vec![
+            d(CREATE, "create"),
+            d(UPDATE, "an update"),
+            d(DELETE, "delete"),
+        ],
         blocks: Vec::new(),
         description: "Time limits for each operation.".to_string(),
         deprecated: false,
@@ -208,15 +223,15 @@ pub fn schema() -> Schema {
         ),
         Attribute::required(
             CLUSTER_NAMES,
-            strings(),
+            CtyType::list(CtyType::String),
             "EKS clusters in that account (and the provider's region) that get an access entry.",
         ),
-        Attribute::optional(
+        Attribute::optional_computed(
             GROUPS,
             strings(),
             "Identity Center groups to assign: display names or identity-store group IDs.",
         ),
-        Attribute::optional(
+        Attribute::optional_computed(
             USERS,
             strings(),
             "Identity Center users to assign: user names or identity-store user IDs.",
@@ -227,7 +242,7 @@ pub fn schema() -> Schema {
             "An existing permission set to reference instead of the `permission_set` block. \
              It is only assigned, never modified or deleted. Computed when the block is used.",
         ),
-        Attribute::optional(
+        Attribute::optional_computed(
             KUBERNETES_GROUPS,
             strings(),
             "Kubernetes groups for the access entries (not starting with `system:`).",
@@ -238,7 +253,7 @@ pub fn schema() -> Schema {
             "Kubernetes username for the access entries. When null EKS chooses its default \
              (`arn:aws:sts::<account>:assumed-role/<role>/{{SessionName}}`), shown in `access_entries`.",
         ),
-        Attribute::optional(
+        Attribute::optional_computed(
             TAGS,
             CtyType::map(s.clone()),
             "Tags for the permission set and the access entries.",
@@ -283,7 +298,7 @@ pub fn schema() -> Schema {
     let blocks = vec![
         NestedBlock::new(PERMISSION_SET, BlockNesting::Single, permission_set_block()),
         NestedBlock::new(ACCESS_POLICY, BlockNesting::List, access_policy_block()),
-        NestedBlock::new(TIMEOUTS, BlockNesting::Single, timeouts_block()),
+        NestedBlock::new(TIMEOUTS, BlockNesting::Group, timeouts_block()),
     ];
     Schema {
         version: 0,
@@ -314,7 +329,14 @@ mod tests {
         let b = &s.block;
         assert_eq!(attr(b, ACCOUNT_ID).presence, Presence::Required);
         assert_eq!(attr(b, CLUSTER_NAMES).presence, Presence::Required);
-        assert_eq!(attr(b, GROUPS).presence, Presence::Optional);
+        for defaulted in [GROUPS, USERS, KUBERNETES_GROUPS, TAGS] {
+            assert_eq!(
+                attr(b, defaulted).presence,
+                Presence::OptionalComputed,
+                "{defaulted}"
+            );
+        }
+        assert_eq!(attr(b, KUBERNETES_USERNAME).presence, Presence::Optional);
         assert_eq!(
             attr(b, PERMISSION_SET_ARN).presence,
             Presence::OptionalComputed
@@ -334,7 +356,7 @@ mod tests {
         }
         assert_eq!(
             attr(b, CLUSTER_NAMES).ty,
-            AttributeType::Cty(CtyType::set(CtyType::String))
+            AttributeType::Cty(CtyType::list(CtyType::String))
         );
     }
 
@@ -352,7 +374,7 @@ mod tests {
             vec![
                 (PERMISSION_SET, BlockNesting::Single),
                 (ACCESS_POLICY, BlockNesting::List),
-                (TIMEOUTS, BlockNesting::Single)
+                (TIMEOUTS, BlockNesting::Group)
             ]
         );
         let ps = &s.block.blocks[0].block;

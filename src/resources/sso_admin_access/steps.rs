@@ -102,7 +102,7 @@ pub async fn assign(
     }
     let target = env.target(ps_arn);
     // The API accepts duplicates, so look first.
-    let existing = match assignments::list(target).await {
+    let existing = match assignments::list(env.ctx, target).await {
         Ok(e) => e,
         Err(e) => return e.to_diagnostics("Could not list the permission set's assignments"),
     };
@@ -493,14 +493,13 @@ pub fn record_cluster(progress: &mut Grant, outcome: &ClusterOutcome) -> Option<
         }
         EntryAfter::Unchanged => {}
     }
-    let names = progress.cluster_names.get_or_insert_with(BTreeSet::new);
     match &outcome.result {
         Ok(()) => {
-            names.insert(outcome.cluster.clone());
+            progress.add_cluster(&outcome.cluster);
             None
         }
         Err(d) => {
-            names.remove(&outcome.cluster);
+            progress.remove_cluster(&outcome.cluster);
             Some(d.clone())
         }
     }
@@ -605,6 +604,6 @@ mod tests {
         };
         record_cluster(&mut g, &gone);
         assert!(!g.access_entries.as_ref().unwrap().contains_key("a"));
-        assert_eq!(g.cluster_names, Some(BTreeSet::new()));
+        assert_eq!(g.cluster_names, Some(Vec::new()));
     }
 }

@@ -77,31 +77,33 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         });
     let ps_name = match known_name {
         Some(n) => n,
-        None => match permission_set::describe_name(&clients.ssoadmin, &env.instance_arn, &ps_arn)
-            .await
-        {
-            Ok(Some(n)) => n,
-            Ok(None) => {
-                return Outcome::unchanged(
-                    &prior,
-                    private,
-                    Diagnostics::from_error(
-                        "Permission set not found",
-                        format!(
-                            "permission set {ps_arn} no longer exists in {}.",
-                            env.instance_arn
+        None => {
+            match permission_set::describe_name(ctx, &clients.ssoadmin, &env.instance_arn, &ps_arn)
+                .await
+            {
+                Ok(Some(n)) => n,
+                Ok(None) => {
+                    return Outcome::unchanged(
+                        &prior,
+                        private,
+                        Diagnostics::from_error(
+                            "Permission set not found",
+                            format!(
+                                "permission set {ps_arn} no longer exists in {}.",
+                                env.instance_arn
+                            ),
                         ),
-                    ),
-                );
+                    );
+                }
+                Err(e) => {
+                    return Outcome::unchanged(
+                        &prior,
+                        private,
+                        e.to_diagnostics("Could not read the permission set"),
+                    );
+                }
             }
-            Err(e) => {
-                return Outcome::unchanged(
-                    &prior,
-                    private,
-                    e.to_diagnostics("Could not read the permission set"),
-                );
-            }
-        },
+        }
     };
 
     let mut progress = prior.clone();
@@ -278,9 +280,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
                 if let Some(e) = progress.access_entries.as_mut() {
                     e.remove(c);
                 }
-                if let Some(n) = progress.cluster_names.as_mut() {
-                    n.remove(c);
-                }
+                progress.remove_cluster(c);
             }
             Err(e) => diags.extend(
                 e.to_diagnostics(format!("Could not delete the access entry on cluster {c}")),
@@ -291,9 +291,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .iter()
         .filter(|c| !planned_set.contains(c) && !prior_entries.contains_key(*c))
     {
-        if let Some(n) = progress.cluster_names.as_mut() {
-            n.remove(c);
-        }
+        progress.remove_cluster(c);
     }
 
     let before = DesiredEntry::of(&prior, env.partition);
@@ -330,5 +328,6 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             diags.extend(d);
         }
     }
+    progress.order_clusters_like(&planned_clusters);
     Outcome::partial(progress, private, diags)
 }

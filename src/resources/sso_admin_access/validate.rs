@@ -86,15 +86,26 @@ fn check_clusters(d: &mut Diagnostics, v: &Value) {
             "cluster_names must list at least one EKS cluster, such as [\"prod\"].",
         );
     }
-    for name in known_strings(v) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, item) in v.elements().iter().enumerate() {
+        let Some(name) = item.as_str() else { continue };
+        let path = at(s::CLUSTER_NAMES).then_index(i);
         if name.trim().is_empty() {
             d.attribute_error(
-                at(s::CLUSTER_NAMES),
+                path,
                 "Empty cluster name",
                 "cluster_names contains an empty name; remove it or give the cluster's name.",
             );
         } else if let Err(e) = shared::eks_cluster_name(name) {
-            d.attribute_error(at(s::CLUSTER_NAMES), "Invalid cluster name", e);
+            d.attribute_error(path, "Invalid cluster name", e);
+        } else if let Some(first) = seen.insert(name, i) {
+            d.attribute_error(
+                path,
+                "Duplicate cluster",
+                format!(
+                    "{name:?} is already listed at cluster_names[{first}]; list each cluster once."
+                ),
+            );
         }
     }
 }
@@ -489,6 +500,10 @@ mod tests {
         Value::Set(items.iter().map(|s| Value::string(*s)).collect())
     }
 
+    fn list(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|s| Value::string(*s)).collect())
+    }
+
     fn obj(pairs: Vec<(&str, Value)>) -> Value {
         Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     }
@@ -514,7 +529,7 @@ mod tests {
         )])]);
         [
             (s::ACCOUNT_ID, Value::string("111122223333")),
-            (s::CLUSTER_NAMES, set(&["prod"])),
+            (s::CLUSTER_NAMES, list(&["prod"])),
             (s::GROUPS, set(&["EKS_Cluster_Admins"])),
             (s::PERMISSION_SET, ps),
             (s::ACCESS_POLICY, ap),
@@ -692,21 +707,27 @@ mod tests {
                 }),
             ),
             (
-                "cluster_names",
+                "cluster_names[0]",
                 Box::new(|c| {
-                    c.insert(s::CLUSTER_NAMES.into(), set(&[""]));
+                    c.insert(s::CLUSTER_NAMES.into(), list(&[""]));
+                }),
+            ),
+            (
+                "cluster_names[1]",
+                Box::new(|c| {
+                    c.insert(s::CLUSTER_NAMES.into(), list(&["prod", "-prod"]));
+                }),
+            ),
+            (
+                "cluster_names[2]",
+                Box::new(|c| {
+                    c.insert(s::CLUSTER_NAMES.into(), list(&["prod", "staging", "prod"]));
                 }),
             ),
             (
                 "cluster_names",
                 Box::new(|c| {
-                    c.insert(s::CLUSTER_NAMES.into(), set(&["-prod"]));
-                }),
-            ),
-            (
-                "cluster_names",
-                Box::new(|c| {
-                    c.insert(s::CLUSTER_NAMES.into(), Value::Set(vec![]));
+                    c.insert(s::CLUSTER_NAMES.into(), Value::List(vec![]));
                 }),
             ),
             (
