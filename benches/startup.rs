@@ -65,7 +65,11 @@ fn main() {
         let _ = plugin.wait_exit(Duration::from_secs(5));
     }
 
-    println!("binary: {} ({:.1} MiB)", binary.display(), size as f64 / 1048576.0);
+    println!(
+        "binary: {} ({:.1} MiB)",
+        binary.display(),
+        size as f64 / 1048576.0
+    );
     report("start to handshake line (mTLS)", &mut to_handshake);
     report("connect + GetProviderSchema", &mut schema_call);
     peak_rss_kib.sort_unstable();

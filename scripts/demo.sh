@@ -40,6 +40,11 @@ for tool in "$python" "$terraform"; do
   [[ -x "$tool" ]] || { echo "demo: $tool not found; run \`make venv\` first" >&2; exit 1; }
 done
 
+# The EXIT trap runs with the redirections of the command that failed still in
+# place (for example a terraform call writing to its log), so the failure
+# report goes to a copy of the original stderr.
+exec 3>&2
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/eks-demo.XXXXXX")"
 emulator_pid=""
 step_log=""
@@ -60,7 +65,7 @@ cleanup() {
       fi
       echo "--- emulator log tail ---"
       tail -n 40 "$work/emulator.log" 2>/dev/null || true
-    } >&2
+    } >&3
   fi
   rm -rf "$work"
 }
@@ -141,13 +146,13 @@ tf() {
 
 # Terraform's progress lines, without the plan body and the dev_overrides banner.
 progress() {
-  grep -E '^(Plan:|Apply complete|Destroy complete|No changes|[^ ]+: (Creating|Creation complete|Destroying|Destruction complete|Reading|Read complete|Modifying|Modifications complete|Still))' \
+  grep -E '^(Plan:|Apply complete|Destroy complete|No changes|[^ ]+: (Refreshing state|Creating|Creation complete|Destroying|Destruction complete|Reading|Read complete|Modifying|Modifications complete|Still))' \
     | indent || true
 }
 
 # Prints a kubeconfig with the (long, public) CA bundle shortened.
 show_kubeconfig() {
-  sed -E 's/(certificate-authority-data: .{24}).*/\1...(base64 CA bundle)/' | indent
+  sed -E 's/(certificate-authority-data: )("?)(.{24}).*/\1\2\3...\2  # shortened here/' | indent
 }
 
 # Applies example $2 as journey $1 in its own copy of the directory.
@@ -168,24 +173,42 @@ apply_journey() {
 
 out() { tf "$work/$1" output -raw "$2"; }
 
+# Prints the access entry on cluster $1 as EKS (the emulator) holds it: the
+# principal, the Kubernetes username and each associated access policy.
+show_access_entry() {
+  "$python" "$root/tools/emuctl.py" call "$endpoint" GET /_emulator/state >"$work/state.json"
+  "$python" - "$work/state.json" "$member" "$region" "$1" <<'PY'
+import json, sys
+state, account, region, cluster = json.load(open(sys.argv[1])), *sys.argv[2:]
+entries = [e for e in state["access_entries"]
+           if (e["account"], e["region"], e["cluster"]) == (account, region, cluster)]
+if not entries:
+    sys.exit(f"demo: no access entry on {cluster} in {account}/{region}")
+for e in entries:
+    print(f"    EKS access entry on {cluster} ({account}, {region}):")
+    print(f"      principal  {e['principal_arn']}")
+    print(f"      username   {e['username']}")
+    for p in e["policies"]:
+        scope = p["access_scope"]
+        where = "cluster-wide" if scope["type"] == "cluster" else "namespaces " + ", ".join(scope["namespaces"])
+        print(f"      policy     {p['policy_arn'].rsplit('/', 1)[-1]} ({where})")
+PY
+}
+
+step_log=""
 tf_version="$(tf "$work" version)"
 info "terraform: ${tf_version%%$'\n'*}"
 
 apply_journey J1 blog-sso-admin
 say "J1: outputs"
-step_log="$work/J1/output.log"
+step_log=""
 j1_role="$(out J1 reserved_role_arn)"
 j1_role_no_path="$(out J1 reserved_role_arn_without_path)"
 j1_creator="$(out J1 creator_role_arn)"
 info "reserved role, full ARN (access entries): $j1_role"
 info "reserved role without path (aws-auth):    $j1_role_no_path"
 info "cluster creator role:                     $j1_creator"
-info "access entry on $j1_cluster:"
-tf "$work/J1" output -json access_entries | "$python" -c '
-import json, sys
-for cluster, e in json.load(sys.stdin).items():
-    print(f"      {cluster}: {e[\"access_entry_arn\"]}")
-    print(f"        kubernetes username {e[\"kubernetes_username\"]}")'
+show_access_entry "$j1_cluster"
 info "~/.aws/config (aws_config):"
 out J1 aws_config | indent
 info "kubeconfig:"
@@ -193,10 +216,11 @@ out J1 kubeconfig | show_kubeconfig
 
 apply_journey J2 k8studio-exec
 say "J2: outputs"
-step_log="$work/J2/output.log"
+step_log=""
 j2_role="$(out J2 reserved_role_arn)"
 j2_context="$(out J2 kube_context)"
 info "reserved role: $j2_role"
+show_access_entry "$j2_cluster"
 info "~/.aws/config (aws_config):"
 out J2 aws_config | indent
 info "kubeconfig (context $j2_context):"
@@ -207,17 +231,22 @@ out J2 aws_config >"$work/J2/aws-config"
 out J2 kubeconfig >"$work/J2/kubeconfig"
 mkdir -p "$work/J2/home"
 step_log="$work/J2/logged-out.log"
+# Runs the user entry's exec command exactly as kubectl would with
+# interactiveMode: Never (its env added, stdin closed), with an empty token
+# cache. The venv's AWS CLI stands in for the user's `aws`.
 set +e
-if command -v kubectl >/dev/null 2>&1; then
-  info "\$ kubectl --kubeconfig kubeconfig get namespaces   (AWS CLI from the venv on PATH)"
-  env -i PATH="$venv/bin:$PATH" HOME="$work/J2/home" AWS_CONFIG_FILE="$work/J2/aws-config" \
-    kubectl --kubeconfig "$work/J2/kubeconfig" --request-timeout=10s get namespaces >"$step_log" 2>&1
-else
-  info "\$ AWS_PROFILE=k8studio-sso aws --region $region eks get-token --cluster-name $j2_cluster --output json"
-  info "  (the kubeconfig's exec command; kubectl is not installed)"
-  env -i PATH="$venv/bin:$PATH" HOME="$work/J2/home" AWS_CONFIG_FILE="$work/J2/aws-config" AWS_PROFILE=k8studio-sso \
-    "$venv/bin/aws" --region "$region" eks get-token --cluster-name "$j2_cluster" --output json >"$step_log" 2>&1
-fi
+env -i PATH="$venv/bin:$PATH" HOME="$work/J2/home" AWS_CONFIG_FILE="$work/J2/aws-config" \
+  "$python" - "$work/J2/kubeconfig" >"$step_log" 2>&1 <<'PY'
+import os, subprocess, sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+exec_ = config["users"][0]["user"]["exec"]
+assert exec_["interactiveMode"] == "Never", exec_
+env = dict(os.environ, **{e["name"]: e["value"] for e in exec_.get("env") or []})
+shown = " ".join(f"{e['name']}={e['value']}" for e in exec_.get("env") or [])
+print(f"$ {shown} {exec_['command']} {' '.join(exec_['args'])}", flush=True)
+done = subprocess.run([exec_["command"], *exec_["args"]], env=env, stdin=subprocess.DEVNULL)
+sys.exit(done.returncode)
+PY
 rc=$?
 set -e
 grep -v '^\s*$' "$step_log" | head -n 6 | indent
@@ -225,7 +254,7 @@ if [[ $rc -eq 0 ]] || ! grep -q "SSO" "$step_log"; then
   echo "demo: expected the exec command to fail with an SSO-token error (exit $rc)" >&2
   exit 1
 fi
-info "exit code $rc: the client can show \"Login with AWS SSO\" (aws sso login --profile k8studio-sso)"
+info "exit code $rc and an SSO-token error: the client shows \"Login with AWS SSO\" (aws sso login --profile k8studio-sso)"
 
 for journey in J1 J2; do
   say "$journey: second plan (must be empty)"

@@ -137,6 +137,12 @@ fn clusters_and_principals_are_added_in_place() {
     let clusters: Vec<&String> = out["access_entries"].as_object().unwrap().keys().collect();
     assert_eq!(clusters, ["prod", "staging"]);
 
+    // Listing the same clusters in another order changes nothing.
+    let mut reordered = grant.clone();
+    reordered.cluster_names.reverse();
+    env.write(&[&reordered]);
+    assert_plan_empty(&env.tf, "clusters listed in another order");
+
     // 2. A user is assigned next to the group.
     grant.users = vec!["jane@example.com".into()];
     update_step(&env, &grant, "adding a user");

@@ -160,7 +160,11 @@ fn permission_set<'a>(state: &'a Value, name: &str) -> &'a Value {
         .flatten()
         .filter(|p| p["name"] == name)
         .collect();
-    assert_eq!(found.len(), 1, "one permission set {name} expected: {state}");
+    assert_eq!(
+        found.len(),
+        1,
+        "one permission set {name} expected: {state}"
+    );
     found[0]
 }
 
@@ -253,9 +257,10 @@ fn blog_sso_admin_example_is_journey_j1_end_to_end() {
         "eks:* statement missing: {inline}"
     );
     assert!(
-        statements.iter().any(
-            |s| s["Action"] == json!(["sts:AssumeRole"]) && s["Resource"] == creator_arn.as_str()
-        ),
+        statements
+            .iter()
+            .any(|s| s["Action"] == json!(["sts:AssumeRole"])
+                && s["Resource"] == creator_arn.as_str()),
         "sts:AssumeRole on the creator role missing: {inline}"
     );
     let assignments = state["assignments"].as_array().expect("assignments");
@@ -403,7 +408,10 @@ fn k8studio_example_is_journey_j2_end_to_end() {
     let config = AwsConfigFile::new(&run.output_str("aws_config"));
     assert_eq!(config.get("k8studio-sso", "sso_session"), "sso");
     assert_eq!(config.get("k8studio-sso", "sso_account_id"), account);
-    assert_eq!(config.get("k8studio-sso", "sso_role_name"), "K8StudioEKSExec");
+    assert_eq!(
+        config.get("k8studio-sso", "sso_role_name"),
+        "K8StudioEKSExec"
+    );
     assert_eq!(config.get("k8studio-sso", "region"), "us-east-1");
 
     run.assert_replan_empty();
@@ -441,7 +449,8 @@ fn multi_cluster_example_grants_two_clusters_and_a_second_account() {
             .as_str()
             .unwrap_or_else(|| panic!("no reserved role for {account}: {roles}"))
             .to_string();
-        let prefix = format!("arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{region}/");
+        let prefix =
+            format!("arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{region}/");
         let name = arn
             .strip_prefix(&prefix)
             .unwrap_or_else(|| panic!("{arn} does not start with {prefix}"));
@@ -487,11 +496,7 @@ fn multi_cluster_example_grants_two_clusters_and_a_second_account() {
     // A kubeconfig per cluster, each naming its account's profile, and one
     // config file the AWS CLI accepts with both profiles.
     let kubeconfigs = run.tf.output("kubeconfigs");
-    for (account, cluster) in [
-        (MEMBER, "prod"),
-        (MEMBER, "staging"),
-        (second, "analytics"),
-    ] {
+    for (account, cluster) in [(MEMBER, "prod"), (MEMBER, "staging"), (second, "analytics")] {
         let text = kubeconfigs[format!("{account}/{cluster}")]
             .as_str()
             .unwrap_or_else(|| panic!("no kubeconfig for {account}/{cluster}: {kubeconfigs}"));

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::diagnostics::Diagnostics;
 use super::diagnostics::AttributePath;
+use super::diagnostics::Diagnostics;
 use super::schema::Schema;
 use super::value::Value;
 

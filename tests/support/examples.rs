@@ -41,8 +41,8 @@ pub fn example_files(name: &str) -> Vec<PathBuf> {
 /// `.terraform`) into the working directory of `tf`.
 pub fn copy_example(tf: &Tf, name: &str) {
     for file in example_files(name) {
-        let text = fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
+        let text =
+            fs::read_to_string(&file).unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
         let file_name = file
             .file_name()
             .and_then(|n| n.to_str())

@@ -312,6 +312,38 @@ pub async fn converge_associations(
     Ok(())
 }
 
+/// Entries on `cluster` for earlier reserved roles of the same permission
+/// set (`AWSReservedSSO_<name>_<other suffix>`): Identity Center keeps one
+/// role per permission set and account, so such a role no longer exists and
+/// its entry grants nothing. Left behind when a permission set was deleted
+/// and created again out of band.
+pub async fn stale_entries(
+    eks: &Client,
+    cluster: &str,
+    ps_name: &str,
+    current_role_arn: &str,
+) -> Result<Vec<String>, AwsError> {
+    let wanted = crate::aws::iam::reserved_role_regex(ps_name);
+    let mut pages = eks
+        .list_access_entries()
+        .cluster_name(cluster)
+        .into_paginator()
+        .items()
+        .send();
+    let mut out = Vec::new();
+    while let Some(p) = pages.next().await {
+        let principal = p
+            .aws(EKS, "ListAccessEntries")
+            .about(format!("cluster {cluster}"))?;
+        let is_reserved = principal.contains(":role/aws-reserved/sso.amazonaws.com/");
+        let name = principal.rsplit('/').next().unwrap_or_default();
+        if is_reserved && wanted.is_match(name) && principal != current_role_arn {
+            out.push(principal);
+        }
+    }
+    Ok(out)
+}
+
 fn describe_result(
     r: Result<aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryOutput, AwsError>,
 ) -> Result<Option<ObservedEntry>, AwsError> {

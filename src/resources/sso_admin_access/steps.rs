@@ -354,7 +354,10 @@ pub async fn converge_cluster(
         result: Ok(()),
     };
     let (mut current_assocs, mut entry) = match known {
-        Known::Nothing => (None, None),
+        Known::Nothing => {
+            remove_stale_entries(env, cluster, ps_name, &role.arn).await;
+            (None, None)
+        }
         Known::InLine(e, settings) => (Some(settings), Some(e)),
         Known::Unsure(e) => {
             match access_entries::observe(&env.clients.eks, cluster, &e.principal_arn).await {
@@ -478,6 +481,27 @@ pub async fn converge_cluster(
         outcome.result = Err(err(x, "associate the access policies"));
     }
     outcome
+}
+
+/// Deletes entries of dead earlier roles of this permission set on a cluster
+/// the grant is about to use. Best effort: a failure here only leaves an
+/// entry that grants nothing, so it is logged, not reported.
+async fn remove_stale_entries(env: &Env<'_>, cluster: &str, ps_name: &str, role_arn: &str) {
+    let stale =
+        match access_entries::stale_entries(&env.clients.eks, cluster, ps_name, role_arn).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(cluster, "could not look for stale access entries: {e}");
+                return;
+            }
+        };
+    for principal in stale {
+        tracing::info!(cluster, principal = %principal, "deleting the access entry of a deleted reserved role");
+        if let Err(e) = access_entries::delete(env.ctx, &env.clients.eks, cluster, &principal).await
+        {
+            tracing::warn!(cluster, "could not delete a stale access entry: {e}");
+        }
+    }
 }
 
 /// Records a cluster outcome: the entry in `access_entries`, and the cluster

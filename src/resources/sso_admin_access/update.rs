@@ -16,6 +16,7 @@ use super::private::Private;
 use super::reserved_role;
 use super::steps::{self, DesiredEntry, Env, Known};
 use super::{Outcome, failed};
+use crate::aws::iam::ReservedRole;
 use crate::provider::ProviderState;
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{ApplyRequest, Ctx};
@@ -231,20 +232,19 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     progress.groups = planned.groups.clone();
     progress.users = planned.users.clone();
 
-    // 5. The reserved role, when the plan could not promise it stays.
+    // 5. The reserved role: the one in state when the plan promised it stays
+    //    (only its name and ARN are used below), otherwise looked up again.
     let role = match (
         &planned.reserved_role_arn,
         &prior.reserved_role_arn,
         &prior.reserved_role_name,
     ) {
-        (Some(arn), Some(prior_arn), Some(name)) if arn == prior_arn => {
-            crate::aws::iam::ReservedRole {
-                name: name.clone(),
-                arn: arn.clone(),
-                path: String::new(),
-                unique_id: String::new(),
-            }
-        }
+        (Some(arn), Some(prior_arn), Some(name)) if arn == prior_arn => ReservedRole {
+            name: name.clone(),
+            arn: arn.clone(),
+            path: String::new(),
+            unique_id: String::new(),
+        },
         _ => match reserved_role::wait_for(ctx, &clients.iam, &ps_name, &account, deadline).await {
             Ok(r) => r,
             Err(e) => {

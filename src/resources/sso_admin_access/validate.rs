@@ -802,6 +802,46 @@ mod tests {
     }
 
     #[test]
+    fn descriptions_allow_latin1_only() {
+        let errs = errors_for(|c| {
+            set_ps_attr(c, s::DESCRIPTION, Value::string("EKS admins – café\tteam"))
+        });
+        assert_eq!(errs.len(), 1, "an en dash is outside Latin-1: {errs:?}");
+        assert_eq!(errs[0].0, "permission_set.description");
+        assert_eq!(
+            errors_for(|c| set_ps_attr(c, s::DESCRIPTION, Value::string("EKS admins, café team"))),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn policy_paths_and_names() {
+        let with_cmp = |name: &str, path: &str| {
+            let (name, path) = (name.to_string(), path.to_string());
+            errors_for(move |c| {
+                set_ps_attr(
+                    c,
+                    s::CUSTOMER_MANAGED_POLICY,
+                    Value::Set(vec![obj(vec![
+                        (s::NAME, Value::string(name)),
+                        (s::PATH, Value::string(path)),
+                    ])]),
+                )
+            })
+        };
+        assert_eq!(with_cmp("EKSExtra", "/platform/eks/"), vec![]);
+        let errs = with_cmp("EKS Extra", "platform");
+        let paths: Vec<&str> = errs.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "permission_set.customer_managed_policy[0].name",
+                "permission_set.customer_managed_policy[0].path"
+            ]
+        );
+    }
+
+    #[test]
     fn iso_durations() {
         assert_eq!(iso_duration_seconds("PT1H"), Some(3600.0));
         assert_eq!(iso_duration_seconds("PT1H30M"), Some(5400.0));
