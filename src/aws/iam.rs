@@ -10,6 +10,7 @@
 use aws_sdk_iam::Client;
 use regex::Regex;
 
+use super::arn::Arn;
 use super::errors::{AwsError, SdkResultExt, Service};
 
 /// The path prefix of every Identity Center role, with or without the region segment.
@@ -45,24 +46,40 @@ pub fn reserved_role_regex(permission_set_name: &str) -> Regex {
     Regex::new(&pattern).expect("escaped pattern compiles")
 }
 
+/// What an IAM role ARN says, its path set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleArn<'a> {
+    pub partition: &'a str,
+    pub account: &'a str,
+    /// The role name, without the path.
+    pub name: &'a str,
+}
+
+impl<'a> RoleArn<'a> {
+    /// `arn:<partition>:iam::<account>:role/<path/><name>`; `None` for any
+    /// other ARN.
+    pub fn parse(arn: &'a str) -> Option<RoleArn<'a>> {
+        let a = Arn::parse(arn)?;
+        if a.service != "iam" || !a.region.is_empty() || a.account.is_empty() {
+            return None;
+        }
+        let name = a.resource.strip_prefix("role/")?.rsplit('/').next()?;
+        (!name.is_empty()).then_some(RoleArn {
+            partition: a.partition,
+            account: a.account,
+            name,
+        })
+    }
+}
+
 /// Strips the path from a role ARN: `arn:aws:iam::1:role/a/b/Name` →
 /// `arn:aws:iam::1:role/Name`. `None` if `arn` is not a role ARN.
 pub fn arn_without_path(arn: &str) -> Option<String> {
-    let mut parts = arn.splitn(6, ':');
-    let (arn_lit, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if arn_lit != "arn" || service != "iam" || !region.is_empty() || account.is_empty() {
-        return None;
-    }
-    let rest = resource.strip_prefix("role/")?;
-    let name = rest.rsplit('/').next().filter(|n| !n.is_empty())?;
-    Some(format!("arn:{partition}:iam::{account}:role/{name}"))
+    let r = RoleArn::parse(arn)?;
+    Some(format!(
+        "arn:{}:iam::{}:role/{}",
+        r.partition, r.account, r.name
+    ))
 }
 
 /// Lists every role under [`RESERVED_SSO_PATH_PREFIX`] (all pages) whose

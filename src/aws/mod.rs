@@ -10,10 +10,12 @@
 //!   [`retry::retry_eks_propagation`] around EKS calls that name a fresh role;
 //! - [`wait::poll`] / [`wait::poll_until`] for every status wait.
 
+pub mod arn;
 pub mod errors;
 pub mod http;
 pub mod iam;
 pub mod limiter;
+pub mod policy_json;
 pub mod retry;
 pub mod ssoadmin;
 pub mod wait;

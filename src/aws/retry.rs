@@ -22,7 +22,6 @@ use rand::Rng;
 use tokio::time::Instant;
 
 use super::errors::{AwsError, ErrorKind, Service};
-use super::wait::Backoff;
 use crate::tfplugin::framework::Ctx;
 
 /// What an error means for the caller.
@@ -171,6 +170,32 @@ impl RetryPolicy {
         max: Duration::from_secs(10),
         budget: Duration::from_secs(300),
     };
+}
+
+/// The un-jittered delays of a [`RetryPolicy`]: `first`, doubling up to `cap`.
+///
+/// Retries use doubling rather than the proportional schedule of
+/// [`super::wait`]: a retry follows a collision, and spreading callers apart
+/// quickly matters more than noticing the moment the other side finishes.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    pub fn new(first: Duration, cap: Duration) -> Backoff {
+        Backoff {
+            next: first.min(cap),
+            cap,
+        }
+    }
+
+    pub fn next_delay(&mut self) -> Duration {
+        let d = self.next;
+        self.next = (self.next * 2).min(self.cap);
+        d
+    }
 }
 
 /// A jittered delay in `[d/2, d]`.
@@ -444,6 +469,19 @@ mod tests {
             ),
             Class::Other
         );
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_cap() {
+        let mut b = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+        let seq: Vec<u128> = (0..8).map(|_| b.next_delay().as_millis()).collect();
+        assert_eq!(seq, vec![250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    }
+
+    #[test]
+    fn backoff_first_above_cap_is_capped() {
+        let mut b = Backoff::new(Duration::from_secs(10), Duration::from_secs(3));
+        assert_eq!(b.next_delay(), Duration::from_secs(3));
     }
 
     #[test]

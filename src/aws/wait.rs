@@ -15,30 +15,35 @@ use super::errors::{AwsError, Service};
 use crate::tfplugin::framework::Ctx;
 use crate::validate::format_duration;
 
-/// First delay of the default poller.
+/// Shortest delay of the default poller, and so the first one.
 pub const FIRST_DELAY: Duration = Duration::from_millis(250);
 /// Longest delay of the default poller.
 pub const MAX_DELAY: Duration = Duration::from_secs(5);
 
-/// A delay sequence starting at `first` and doubling up to `cap`.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    next: Duration,
-    cap: Duration,
+/// When to check next: after a quarter of the time waited so far, clamped to
+/// `[min, max]`.
+///
+/// Doubling backoff overshoots the moment the state settles by up to half
+/// the wait; a chain of four waits (assignment, provisioning, role, access
+/// entry) of about a second each would then add seconds to an apply. Waiting
+/// in proportion keeps the overshoot near a quarter, while a long wait still
+/// settles at one call every `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub min: Duration,
+    pub max: Duration,
 }
 
-impl Backoff {
-    pub fn new(first: Duration, cap: Duration) -> Backoff {
-        Backoff {
-            next: first.min(cap),
-            cap,
-        }
-    }
+impl Schedule {
+    /// 250 ms at first, growing to one check every 5 s.
+    pub const DEFAULT: Schedule = Schedule {
+        min: FIRST_DELAY,
+        max: MAX_DELAY,
+    };
 
-    pub fn next_delay(&mut self) -> Duration {
-        let d = self.next;
-        self.next = (self.next * 2).min(self.cap);
-        d
+    /// The delay before the next check, after `waited` of waiting.
+    pub fn next_delay(&self, waited: Duration) -> Duration {
+        (waited / 4).clamp(self.min, self.max.max(self.min))
     }
 }
 
@@ -71,13 +76,12 @@ impl WaitError<AwsError> {
 
 /// Calls `check` until it returns `Ok(Some(v))`, an error, the deadline passes
 /// or Terraform cancels. The first check runs immediately; after that the
-/// delays follow [`Backoff`] from `first` to `cap`, and the last sleep is cut
-/// short so one final check happens at the deadline.
+/// delays follow `schedule`, and the last sleep is cut short so one final
+/// check happens at the deadline.
 pub async fn poll_until<T, E, F, Fut>(
     ctx: &Ctx,
     deadline: Instant,
-    first: Duration,
-    cap: Duration,
+    schedule: Schedule,
     mut check: F,
 ) -> Result<T, WaitError<E>>
 where
@@ -85,7 +89,6 @@ where
     Fut: Future<Output = Result<Option<T>, E>>,
 {
     let started = Instant::now();
-    let mut backoff = Backoff::new(first, cap);
     loop {
         let outcome = tokio::select! {
             _ = ctx.cancel.cancelled() => return Err(WaitError::Cancelled),
@@ -102,7 +105,7 @@ where
                 waited: now - started,
             });
         }
-        let delay = backoff.next_delay().min(deadline - now);
+        let delay = schedule.next_delay(now - started).min(deadline - now);
         tokio::select! {
             _ = ctx.cancel.cancelled() => return Err(WaitError::Cancelled),
             _ = tokio::time::sleep(delay) => {}
@@ -110,13 +113,13 @@ where
     }
 }
 
-/// [`poll_until`] with the default 250 ms → 5 s delays.
+/// [`poll_until`] with [`Schedule::DEFAULT`].
 pub async fn poll<T, E, F, Fut>(ctx: &Ctx, deadline: Instant, check: F) -> Result<T, WaitError<E>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, E>>,
 {
-    poll_until(ctx, deadline, FIRST_DELAY, MAX_DELAY, check).await
+    poll_until(ctx, deadline, Schedule::DEFAULT, check).await
 }
 
 /// Runs one AWS call, returning a cancellation error if Terraform stops first.
@@ -139,17 +142,55 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn backoff_doubles_to_the_cap() {
-        let mut b = Backoff::new(FIRST_DELAY, MAX_DELAY);
-        let seq: Vec<u128> = (0..8).map(|_| b.next_delay().as_millis()).collect();
-        assert_eq!(seq, vec![250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    fn schedule(min_ms: u64, max_ms: u64) -> Schedule {
+        Schedule {
+            min: Duration::from_millis(min_ms),
+            max: Duration::from_millis(max_ms),
+        }
+    }
+
+    /// The delays a poll makes when every check is instantaneous.
+    fn delays(s: Schedule, n: usize) -> Vec<u128> {
+        let mut waited = Duration::ZERO;
+        (0..n)
+            .map(|_| {
+                let d = s.next_delay(waited);
+                waited += d;
+                d.as_millis()
+            })
+            .collect()
     }
 
     #[test]
-    fn backoff_first_above_cap_is_capped() {
-        let mut b = Backoff::new(Duration::from_secs(10), Duration::from_secs(3));
-        assert_eq!(b.next_delay(), Duration::from_secs(3));
+    fn default_schedule_starts_at_250ms_and_grows_by_a_quarter() {
+        assert_eq!(
+            delays(Schedule::DEFAULT, 10),
+            vec![250, 250, 250, 250, 250, 312, 390, 488, 610, 762]
+        );
+    }
+
+    #[test]
+    fn default_schedule_settles_at_5s() {
+        let s = Schedule::DEFAULT;
+        assert_eq!(s.next_delay(Duration::ZERO), FIRST_DELAY);
+        assert_eq!(
+            s.next_delay(Duration::from_secs(2)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(s.next_delay(Duration::from_secs(8)), Duration::from_secs(2));
+        assert_eq!(s.next_delay(Duration::from_secs(20)), MAX_DELAY);
+        assert_eq!(s.next_delay(Duration::from_secs(600)), MAX_DELAY);
+        assert!(delays(s, 40).iter().all(|&d| (250..=5000).contains(&d)));
+        assert_eq!(*delays(s, 40).last().unwrap(), 5000);
+    }
+
+    #[test]
+    fn a_min_above_the_max_wins() {
+        let s = schedule(3000, 1000);
+        assert_eq!(
+            s.next_delay(Duration::from_secs(60)),
+            Duration::from_secs(3)
+        );
     }
 
     #[tokio::test]
@@ -159,8 +200,7 @@ mod tests {
         let out: Result<u32, WaitError<()>> = poll_until(
             &Ctx::default(),
             Instant::now() + Duration::from_secs(10),
-            Duration::from_millis(1),
-            Duration::from_millis(4),
+            schedule(1, 4),
             || {
                 let c = c.clone();
                 async move {
@@ -182,8 +222,7 @@ mod tests {
         let out: Result<(), WaitError<()>> = poll_until(
             &Ctx::default(),
             Instant::now() + Duration::from_millis(120),
-            Duration::from_millis(50),
-            Duration::from_millis(50),
+            schedule(50, 50),
             || {
                 let c = c.clone();
                 async move {
@@ -225,13 +264,57 @@ mod tests {
         let out: Result<(), WaitError<()>> = poll_until(
             &ctx,
             Instant::now() + Duration::from_secs(60),
-            Duration::from_secs(20),
-            Duration::from_secs(20),
+            schedule(20_000, 20_000),
             || async { Ok(None) },
         )
         .await;
         assert_eq!(out, Err(WaitError::Cancelled));
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn first_recheck_comes_after_about_250ms() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let c = calls.clone();
+        let started = Instant::now();
+        let out: Result<u32, WaitError<()>> = poll(
+            &Ctx::default(),
+            Instant::now() + Duration::from_secs(5),
+            || {
+                let c = c.clone();
+                async move { Ok((c.fetch_add(1, Ordering::SeqCst) == 1).then_some(1)) }
+            },
+        )
+        .await;
+        assert_eq!(out, Ok(1));
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(240) && took < Duration::from_millis(600),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_ctx_stops_the_wait_before_it_starts() {
+        let ctx = Ctx::default();
+        ctx.cancel.cancel();
+        let out: Result<(), WaitError<()>> =
+            poll(&ctx, Instant::now() + Duration::from_secs(60), || async {
+                Ok(None)
+            })
+            .await;
+        assert_eq!(out, Err(WaitError::Cancelled));
+    }
+
+    #[tokio::test]
+    async fn default_poll_times_out() {
+        let out: Result<(), WaitError<()>> = poll(
+            &Ctx::default(),
+            Instant::now() + Duration::from_millis(300),
+            || async { Ok(None) },
+        )
+        .await;
+        assert!(matches!(out, Err(WaitError::TimedOut { .. })));
     }
 
     #[test]

@@ -10,7 +10,6 @@
 //! compares it across plans) with every scalar quoted only when a plain
 //! scalar would be read back as something else.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -25,7 +24,8 @@ use crate::tfplugin::value::Value;
 
 use crate::validate;
 
-use super::sso_cli_profile::check_profile_name;
+use super::common::{check_args, object, opt_string, read_response};
+use super::sso_cli_profile::profile_name;
 
 /// The exec credential API version `aws eks update-kubeconfig` writes today.
 pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
@@ -210,50 +210,30 @@ pub fn schema() -> Schema {
 
 /// Offline checks with attribute paths; unknown values pass.
 pub fn validate_config(config: &Value) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    validate::check_str(
-        &mut d,
-        config.attr("cluster_name"),
-        AttributePath::attr("cluster_name"),
-        "Invalid cluster name",
-        validate::eks_cluster_name,
-    );
-    validate::check_str(
-        &mut d,
-        config.attr("region"),
-        AttributePath::attr("region"),
-        "Invalid region",
-        validate::region,
-    );
-    check_profile_name(&mut d, config.attr("aws_profile"), "aws_profile");
-    validate::check_str(
-        &mut d,
-        config.attr("role_arn"),
-        AttributePath::attr("role_arn"),
-        "Invalid role ARN",
-        validate::iam_role_arn,
-    );
-    validate::check_str(
-        &mut d,
-        config.attr("context_name"),
-        AttributePath::attr("context_name"),
-        "Invalid context name",
-        |s| {
-            if s.trim().is_empty() || s.chars().any(char::is_control) {
-                Err(format!(
-                    "{s:?} cannot name a kubeconfig context: use a non-empty name without control characters, such as \"admin@my-cluster\", or remove the argument to use the cluster ARN."
-                ))
-            } else {
-                Ok(())
-            }
-        },
-    );
-    d
+    check_args(
+        config,
+        &[
+            (
+                "cluster_name",
+                "Invalid cluster name",
+                validate::eks_cluster_name,
+            ),
+            ("region", "Invalid region", validate::region),
+            ("aws_profile", "Invalid profile name", profile_name),
+            ("role_arn", "Invalid role ARN", validate::iam_role_arn),
+            ("context_name", "Invalid context name", context_name),
+        ],
+    )
 }
 
-/// A known, non-null string attribute.
-fn opt_string(config: &Value, name: &str) -> Option<String> {
-    config.attr(name).as_str().map(str::to_string)
+fn context_name(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() || s.chars().any(char::is_control) {
+        Err(format!(
+            "{s:?} cannot name a kubeconfig context: use a non-empty name without control characters, such as \"admin@my-cluster\", or remove the argument to use the cluster ARN."
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 impl Kubeconfig {
@@ -351,7 +331,7 @@ fn not_found_diagnostic(
 fn state_value(spec: &KubeconfigSpec) -> Value {
     let s = |v: &str| Value::string(v);
     let opt = |v: &Option<String>| v.as_deref().map(Value::string).unwrap_or(Value::Null);
-    let attrs: BTreeMap<String, Value> = [
+    object([
         ("cluster_name", s(&spec.cluster_name)),
         ("region", s(&spec.region)),
         ("aws_profile", opt(&spec.aws_profile)),
@@ -364,11 +344,7 @@ fn state_value(spec: &KubeconfigSpec) -> Value {
             s(&spec.certificate_authority_data),
         ),
         ("kubeconfig", Value::String(render_kubeconfig(spec))),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    Value::Object(attrs)
+    ])
 }
 
 #[async_trait]
@@ -386,10 +362,7 @@ impl DataSource for Kubeconfig {
     }
 
     async fn read(&self, ctx: &Ctx, config: Value) -> (Value, Diagnostics) {
-        match self.read_config(ctx, &config).await {
-            Ok(state) => (state, Diagnostics::new()),
-            Err(d) => (Value::Null, d),
-        }
+        read_response(self.read_config(ctx, &config).await)
     }
 }
 
@@ -568,6 +541,7 @@ fn double_quoted(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::test_support;
     use super::*;
 
     fn spec() -> KubeconfigSpec {
@@ -768,16 +742,7 @@ users:
     }
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut attrs: BTreeMap<String, Value> = schema()
-            .block
-            .attributes
-            .iter()
-            .map(|a| (a.name.clone(), Value::Null))
-            .collect();
-        for (k, v) in pairs {
-            attrs.insert((*k).to_string(), v.clone());
-        }
-        Value::Object(attrs)
+        test_support::config(&schema(), pairs)
     }
 
     #[test]
@@ -805,17 +770,8 @@ users:
             ("context_name", Value::string("")),
         ]);
         let d = validate_config(&bad);
-        let paths: Vec<String> =
-            d.0.iter()
-                .map(|x| {
-                    x.attribute
-                        .as_ref()
-                        .map(|p| p.to_string())
-                        .unwrap_or_default()
-                })
-                .collect();
         assert_eq!(
-            paths,
+            test_support::error_paths(&d),
             [
                 "cluster_name",
                 "region",

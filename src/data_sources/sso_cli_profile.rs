@@ -7,7 +7,6 @@
 //! Rendering is pure. The only AWS call is the identity-store lookup behind
 //! the default start URL, made only when `start_url` is not set.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -19,6 +18,8 @@ use crate::tfplugin::schema::{Attribute, Block, Schema};
 use crate::tfplugin::types::CtyType;
 use crate::tfplugin::value::Value;
 use crate::validate;
+
+use super::common::{check_args, object, opt_string, read_response};
 
 /// The scope `aws configure sso` registers: enough to list accounts and roles
 /// and fetch role credentials.
@@ -116,17 +117,6 @@ pub fn profile_name(s: &str) -> Result<(), String> {
     }
 }
 
-/// [`profile_name`] applied to a known string attribute.
-pub fn check_profile_name(d: &mut Diagnostics, value: &Value, attr: &str) {
-    validate::check_str(
-        d,
-        value,
-        AttributePath::attr(attr),
-        "Invalid profile name",
-        profile_name,
-    );
-}
-
 /// The AWS access portal URL: https, with a host, no whitespace.
 pub fn start_url(s: &str) -> Result<(), String> {
     if s.starts_with("https://") && validate::http_url(s).is_ok() {
@@ -214,57 +204,29 @@ pub fn schema() -> Schema {
 
 /// Offline checks with attribute paths; unknown values pass.
 pub fn validate_config(config: &Value) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    check_profile_name(&mut d, config.attr("profile_name"), "profile_name");
-    validate::check_str(
-        &mut d,
-        config.attr("account_id"),
-        AttributePath::attr("account_id"),
-        "Invalid account ID",
-        validate::account_id,
-    );
-    validate::check_str(
-        &mut d,
-        config.attr("permission_set_name"),
-        AttributePath::attr("permission_set_name"),
-        "Invalid permission set name",
-        validate::permission_set_name,
-    );
-    for attr in ["region", "sso_region"] {
-        validate::check_str(
-            &mut d,
-            config.attr(attr),
-            AttributePath::attr(attr),
-            "Invalid region",
-            validate::region,
-        );
-    }
-    validate::check_str(
-        &mut d,
-        config.attr("output"),
-        AttributePath::attr("output"),
-        "Invalid output format",
-        output_format,
-    );
-    check_profile_name(&mut d, config.attr("sso_session_name"), "sso_session_name");
-    validate::check_str(
-        &mut d,
-        config.attr("start_url"),
-        AttributePath::attr("start_url"),
-        "Invalid start URL",
-        start_url,
-    );
-    validate::check_str(
-        &mut d,
-        config.attr("assume_role_arn"),
-        AttributePath::attr("assume_role_arn"),
-        "Invalid role ARN",
-        validate::iam_role_arn,
-    );
-    check_profile_name(
-        &mut d,
-        config.attr("assume_role_profile_name"),
-        "assume_role_profile_name",
+    let profile = "Invalid profile name";
+    let mut d = check_args(
+        config,
+        &[
+            ("profile_name", profile, profile_name),
+            ("account_id", "Invalid account ID", validate::account_id),
+            (
+                "permission_set_name",
+                "Invalid permission set name",
+                validate::permission_set_name,
+            ),
+            ("region", "Invalid region", validate::region),
+            ("sso_region", "Invalid region", validate::region),
+            ("output", "Invalid output format", output_format),
+            ("sso_session_name", profile, profile_name),
+            ("start_url", "Invalid start URL", start_url),
+            (
+                "assume_role_arn",
+                "Invalid role ARN",
+                validate::iam_role_arn,
+            ),
+            ("assume_role_profile_name", profile, profile_name),
+        ],
     );
 
     // The chained profile needs both arguments; unknown counts as present.
@@ -296,10 +258,6 @@ pub fn validate_config(config: &Value) -> Diagnostics {
         );
     }
     d
-}
-
-fn opt_string(config: &Value, name: &str) -> Option<String> {
-    config.attr(name).as_str().map(str::to_string)
 }
 
 impl SsoCliProfile {
@@ -355,7 +313,7 @@ fn state_value(spec: &CliProfileSpec) -> Value {
         Some(c) => (s(&c.role_arn), s(&c.profile_name)),
         None => (Value::Null, Value::Null),
     };
-    let attrs: BTreeMap<String, Value> = [
+    object([
         ("profile_name", s(&spec.profile_name)),
         ("account_id", s(&spec.account_id)),
         ("permission_set_name", s(&spec.permission_set_name)),
@@ -367,11 +325,7 @@ fn state_value(spec: &CliProfileSpec) -> Value {
         ("assume_role_arn", role),
         ("assume_role_profile_name", chained_name),
         ("config", Value::String(render_config(spec))),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    Value::Object(attrs)
+    ])
 }
 
 #[async_trait]
@@ -389,15 +343,13 @@ impl DataSource for SsoCliProfile {
     }
 
     async fn read(&self, _ctx: &Ctx, config: Value) -> (Value, Diagnostics) {
-        match self.read_config(&config).await {
-            Ok(state) => (state, Diagnostics::new()),
-            Err(d) => (Value::Null, d),
-        }
+        read_response(self.read_config(&config).await)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::test_support::{self, error_paths};
     use super::*;
 
     fn spec() -> CliProfileSpec {
@@ -465,27 +417,7 @@ output = yaml
     }
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut attrs: BTreeMap<String, Value> = schema()
-            .block
-            .attributes
-            .iter()
-            .map(|a| (a.name.clone(), Value::Null))
-            .collect();
-        for (k, v) in pairs {
-            attrs.insert((*k).to_string(), v.clone());
-        }
-        Value::Object(attrs)
-    }
-
-    fn error_paths(d: &Diagnostics) -> Vec<String> {
-        d.0.iter()
-            .map(|x| {
-                x.attribute
-                    .as_ref()
-                    .map(|p| p.to_string())
-                    .unwrap_or_default()
-            })
-            .collect()
+        test_support::config(&schema(), pairs)
     }
 
     fn valid() -> Vec<(&'static str, Value)> {

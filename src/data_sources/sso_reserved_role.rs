@@ -22,6 +22,8 @@ use crate::tfplugin::types::CtyType;
 use crate::tfplugin::value::Value;
 use crate::validate::{self, format_duration, parse_go_duration};
 
+use super::common::{check_args, object, read_response};
+
 pub const TYPE_NAME: &str = "eks_sso_reserved_role";
 
 pub struct SsoReservedRole {
@@ -86,44 +88,36 @@ fn schema() -> Schema {
 }
 
 fn validate_config(config: &Value) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    validate::check_str(
-        &mut d,
-        config.attr("permission_set_name"),
-        AttributePath::attr("permission_set_name"),
-        "Invalid permission set name",
-        validate::permission_set_name,
-    );
-    validate::check_str(
-        &mut d,
-        config.attr("wait"),
-        AttributePath::attr("wait"),
-        "Invalid wait duration",
-        |s| parse_go_duration(s).map(|_| ()),
-    );
-    d
+    check_args(
+        config,
+        &[
+            (
+                "permission_set_name",
+                "Invalid permission set name",
+                validate::permission_set_name,
+            ),
+            ("wait", "Invalid wait duration", |s| {
+                parse_go_duration(s).map(|_| ())
+            }),
+        ],
+    )
 }
 
 fn state_value(role: &ReservedRole, config: &Value) -> Value {
     let s = |v: &str| Value::string(v);
-    Value::Object(
-        [
-            (
-                "permission_set_name",
-                config.attr("permission_set_name").clone(),
-            ),
-            ("wait", config.attr("wait").clone()),
-            ("id", s(&role.arn)),
-            ("name", s(&role.name)),
-            ("arn", s(&role.arn)),
-            ("arn_without_path", s(&role.arn_without_path())),
-            ("path", s(&role.path)),
-            ("unique_id", s(&role.unique_id)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
-    )
+    object([
+        (
+            "permission_set_name",
+            config.attr("permission_set_name").clone(),
+        ),
+        ("wait", config.attr("wait").clone()),
+        ("id", s(&role.arn)),
+        ("name", s(&role.name)),
+        ("arn", s(&role.arn)),
+        ("arn_without_path", s(&role.arn_without_path())),
+        ("path", s(&role.path)),
+        ("unique_id", s(&role.unique_id)),
+    ])
 }
 
 /// The error for zero matches; `waited` is set when `wait` ran out.
@@ -245,10 +239,8 @@ impl DataSource for SsoReservedRole {
     }
 
     async fn read(&self, ctx: &Ctx, config: Value) -> (Value, Diagnostics) {
-        match self.lookup(ctx, &config).await {
-            Ok(role) => (state_value(&role, &config), Diagnostics::new()),
-            Err(d) => (Value::Null, d),
-        }
+        let result = self.lookup(ctx, &config).await;
+        read_response(result.map(|role| state_value(&role, &config)))
     }
 }
 

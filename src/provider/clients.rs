@@ -24,9 +24,11 @@ use tokio::sync::{OnceCell, OwnedSemaphorePermit};
 
 use super::config::{AssumeRole, ProviderConfig};
 use super::schema::DEFAULT_SESSION_NAME;
-use crate::aws::errors::{AwsError, SdkResultExt, Service};
+use crate::aws::arn::partition_of_arn;
+use crate::aws::errors::{AwsError, ErrorKind, SdkResultExt, Service};
 use crate::aws::http::{RateLimitedHttpClient, default_client};
 use crate::aws::limiter::{AssignmentSlots, MAX_CONCURRENT_ASSIGNMENTS, TokenBucket};
+use crate::aws::retry::retry_conflicts;
 use crate::aws::ssoadmin::{SsoInstance, list_instances, pick_instance};
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::framework::Ctx;
@@ -50,17 +52,50 @@ pub struct AwsClients {
     /// The provider's `default_tags`.
     pub default_tags: BTreeMap<String, String>,
     configured_instance_arn: Option<String>,
-    account_id: OnceCell<String>,
+    caller: OnceCell<CallerIdentity>,
     sso_instance: OnceCell<SsoInstance>,
     sso_limiter: Arc<TokenBucket>,
     assignment_slots: AssignmentSlots,
 }
 
+/// Who the cluster-side credentials are, from STS GetCallerIdentity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub account: String,
+    /// `arn:<partition>:sts::<account>:assumed-role/...` or an IAM user/role ARN.
+    pub arn: String,
+}
+
+impl CallerIdentity {
+    /// Checks that the response has both fields and that the ARN names a
+    /// partition, so [`Self::partition`] never has to guess.
+    fn from_response(account: Option<&str>, arn: Option<&str>) -> Result<Self, String> {
+        let account = account
+            .filter(|a| !a.is_empty())
+            .ok_or("the response has no Account")?;
+        let arn = arn.ok_or("the response has no Arn")?;
+        if partition_of_arn(arn).is_none() {
+            return Err(format!("the caller ARN {arn:?} names no partition"));
+        }
+        Ok(CallerIdentity {
+            account: account.to_string(),
+            arn: arn.to_string(),
+        })
+    }
+
+    /// The partition the credentials live in (`aws`, `aws-cn`, ...): the one
+    /// every ARN this provider builds for the cluster side must use.
+    pub fn partition(&self) -> &str {
+        partition_of_arn(&self.arn).unwrap_or_default()
+    }
+}
+
 impl AwsClients {
-    /// The account of the cluster-side credentials (STS GetCallerIdentity,
-    /// called at most once successfully per process).
-    pub async fn cluster_account_id(&self) -> Result<String, AwsError> {
-        self.account_id
+    /// The cluster-side caller identity: one STS GetCallerIdentity per
+    /// process (retried until it succeeds once), giving both the account and
+    /// the partition.
+    pub async fn caller_identity(&self) -> Result<&CallerIdentity, AwsError> {
+        self.caller
             .get_or_try_init(|| async {
                 let out = self
                     .sts
@@ -68,26 +103,44 @@ impl AwsClients {
                     .send()
                     .await
                     .aws(Service::Sts, "GetCallerIdentity")?;
-                out.account().map(str::to_string).ok_or_else(|| {
+                CallerIdentity::from_response(out.account(), out.arn()).map_err(|msg| {
                     AwsError::new(
                         Service::Sts,
                         "GetCallerIdentity",
-                        crate::aws::ErrorKind::Unexpected,
-                        "the response has no Account",
+                        ErrorKind::Unexpected,
+                        msg,
                     )
                 })
             })
             .await
-            .cloned()
+    }
+
+    /// The account of the cluster-side credentials.
+    pub async fn cluster_account_id(&self) -> Result<String, AwsError> {
+        Ok(self.caller_identity().await?.account.clone())
+    }
+
+    /// The partition of the cluster-side credentials, read from the caller
+    /// ARN rather than guessed from the region.
+    pub async fn caller_partition(&self) -> Result<&str, AwsError> {
+        Ok(self.caller_identity().await?.partition())
     }
 
     /// The Identity Center instance: `sso.instance_arn` if configured (its
     /// identity store ID is looked up once with ListInstances), otherwise the
     /// only instance visible to the sso-side credentials. Cached on success.
+    ///
+    /// ListInstances, like every sso-admin call, can answer "conflicting
+    /// operation in process" while other writes run, so it is retried. The
+    /// lookup is shared by every caller waiting on the cache, so no single
+    /// caller's cancellation applies to it; the retry budget bounds it.
     pub async fn sso_instance(&self) -> Result<SsoInstance, AwsError> {
         self.sso_instance
             .get_or_try_init(|| async {
-                let all = list_instances(&self.ssoadmin).await?;
+                let all = retry_conflicts(&Ctx::default(), "ListInstances", || {
+                    list_instances(&self.ssoadmin)
+                })
+                .await?;
                 pick_instance(
                     all,
                     self.configured_instance_arn.as_deref(),
@@ -256,7 +309,7 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
         sso_region,
         default_tags: cfg.default_tags.clone(),
         configured_instance_arn: cfg.sso.instance_arn.clone(),
-        account_id: OnceCell::new(),
+        caller: OnceCell::new(),
         sso_instance: OnceCell::new(),
         sso_limiter: limiter,
         assignment_slots: AssignmentSlots::new(MAX_CONCURRENT_ASSIGNMENTS),
@@ -374,6 +427,38 @@ mod tests {
             diag.detail
         );
         assert!(diag.detail.contains("arn:aws:iam::111122223333:role/"));
+    }
+
+    #[test]
+    fn caller_identity_needs_account_and_a_partitioned_arn() {
+        let who = CallerIdentity::from_response(
+            Some("111122223333"),
+            Some("arn:aws-us-gov:sts::111122223333:assumed-role/Admin/jane"),
+        )
+        .unwrap();
+        assert_eq!(who.account, "111122223333");
+        assert_eq!(who.partition(), "aws-us-gov");
+        assert_eq!(
+            CallerIdentity::from_response(Some("1"), Some("arn:aws-cn:iam::1:user/moto"))
+                .unwrap()
+                .partition(),
+            "aws-cn"
+        );
+        assert!(
+            CallerIdentity::from_response(None, Some("arn:aws:iam::1:user/x"))
+                .unwrap_err()
+                .contains("no Account")
+        );
+        assert!(
+            CallerIdentity::from_response(Some("1"), None)
+                .unwrap_err()
+                .contains("no Arn")
+        );
+        assert!(
+            CallerIdentity::from_response(Some("1"), Some("not-an-arn"))
+                .unwrap_err()
+                .contains("names no partition")
+        );
     }
 
     #[test]

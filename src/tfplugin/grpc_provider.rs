@@ -7,6 +7,7 @@
 //! to the generated stubs, which answer Unimplemented.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio_util::sync::CancellationToken;
@@ -69,8 +70,7 @@ impl<T: ?Sized> Typed<T> {
 
 /// Everything the provider offers, built on first use.
 struct Catalog {
-    provider_schema: Schema,
-    provider_ty: CtyType,
+    provider: Typed<dyn Provider>,
     resources: BTreeMap<String, Typed<dyn Resource>>,
     data_sources: BTreeMap<String, Typed<dyn DataSource>>,
     /// Type names registered twice: a provider bug, reported in the schema.
@@ -78,38 +78,48 @@ struct Catalog {
 }
 
 impl Catalog {
-    fn build(provider: &dyn Provider) -> Catalog {
-        let provider_schema = provider.schema();
-        let provider_ty = schema_type::block_type(&provider_schema.block);
+    fn build(provider: &Arc<dyn Provider>) -> Catalog {
         let mut duplicates = Vec::new();
-        let mut resources = BTreeMap::new();
-        for r in provider.resources() {
-            let name = r.type_name().to_string();
-            if resources.contains_key(&name) {
-                duplicates.push(name);
-                continue;
-            }
-            let schema = r.schema();
-            resources.insert(name, Typed::new(r, schema));
-        }
-        let mut data_sources = BTreeMap::new();
-        for d in provider.data_sources() {
-            let name = d.type_name().to_string();
-            if data_sources.contains_key(&name) {
-                duplicates.push(name);
-                continue;
-            }
-            let schema = d.schema();
-            data_sources.insert(name, Typed::new(d, schema));
-        }
+        let resources = index(
+            provider.resources(),
+            |r| r.type_name(),
+            |r| r.schema(),
+            &mut duplicates,
+        );
+        let data_sources = index(
+            provider.data_sources(),
+            |d| d.type_name(),
+            |d| d.schema(),
+            &mut duplicates,
+        );
         Catalog {
-            provider_schema,
-            provider_ty,
+            provider: Typed::new(provider.clone(), provider.schema()),
             resources,
             data_sources,
             duplicates,
         }
     }
+}
+
+/// Indexes `items` by type name. A name registered twice keeps its first
+/// registration and is listed in `duplicates`.
+fn index<T: ?Sized>(
+    items: Vec<Arc<T>>,
+    type_name: impl Fn(&T) -> &'static str,
+    schema: impl Fn(&T) -> Schema,
+    duplicates: &mut Vec<String>,
+) -> BTreeMap<String, Typed<T>> {
+    let mut indexed = BTreeMap::new();
+    for item in items {
+        let name = type_name(&item).to_string();
+        if indexed.contains_key(&name) {
+            duplicates.push(name);
+            continue;
+        }
+        let schema = schema(&item);
+        indexed.insert(name, Typed::new(item, schema));
+    }
+    indexed
 }
 
 pub struct ProviderService {
@@ -130,37 +140,15 @@ impl ProviderService {
     }
 
     fn catalog(&self) -> &Catalog {
-        self.catalog.get_or_init(|| Catalog::build(&*self.provider))
+        self.catalog.get_or_init(|| Catalog::build(&self.provider))
     }
 
-    fn resource(&self, name: &str, diags: &mut Diagnostics) -> Option<&Typed<dyn Resource>> {
-        let found = self.catalog().resources.get(name);
-        if found.is_none() {
-            diags.error(
-                "Unknown resource type",
-                format!(
-                    "This provider ({}) has no resource type {name:?}. Check the resource type \
-                     name and the provider version.",
-                    crate::meta::PROVIDER_SOURCE
-                ),
-            );
-        }
-        found
+    fn resource(&self, name: &str) -> Result<&Typed<dyn Resource>, Diagnostics> {
+        find(&self.catalog().resources, "resource type", name)
     }
 
-    fn data_source(&self, name: &str, diags: &mut Diagnostics) -> Option<&Typed<dyn DataSource>> {
-        let found = self.catalog().data_sources.get(name);
-        if found.is_none() {
-            diags.error(
-                "Unknown data source",
-                format!(
-                    "This provider ({}) has no data source {name:?}. Check the data source name \
-                     and the provider version.",
-                    crate::meta::PROVIDER_SOURCE
-                ),
-            );
-        }
-        found
+    fn data_source(&self, name: &str) -> Result<&Typed<dyn DataSource>, Diagnostics> {
+        find(&self.catalog().data_sources, "data source", name)
     }
 
     fn build_schema_response(&self) -> pb::get_provider_schema::Response {
@@ -173,7 +161,7 @@ impl ProviderService {
             );
         }
         pb::get_provider_schema::Response {
-            provider: Some(schema_proto::schema(&c.provider_schema)),
+            provider: Some(schema_proto::schema(&c.provider.schema)),
             resource_schemas: c
                 .resources
                 .iter()
@@ -189,6 +177,27 @@ impl ProviderService {
             ..Default::default()
         }
     }
+}
+
+/// The registered type `name`, or the diagnostic Terraform shows for a type
+/// this provider does not have (`noun`: "resource type" or "data source").
+fn find<'a, T: ?Sized>(
+    registered: &'a BTreeMap<String, Typed<T>>,
+    noun: &str,
+    name: &str,
+) -> Result<&'a Typed<T>, Diagnostics> {
+    registered.get(name).ok_or_else(|| {
+        let mut diags = Diagnostics::new();
+        diags.error(
+            format!("Unknown {noun}"),
+            format!(
+                "This provider ({}) has no {noun} {name:?}. Check the {noun} name and the \
+                 provider version.",
+                crate::meta::PROVIDER_SOURCE
+            ),
+        );
+        diags
+    })
 }
 
 fn capabilities() -> pb::ServerCapabilities {
@@ -231,6 +240,18 @@ fn decode(
     }
 }
 
+/// Decodes several values of one type, reporting each that fails; `None`
+/// unless all decode.
+fn decode_all<const N: usize>(
+    ty: &CtyType,
+    values: [(Option<&pb::DynamicValue>, &str); N],
+    diags: &mut Diagnostics,
+) -> Option<[Value; N]> {
+    let decoded = values.map(|(dv, what)| decode(dv, ty, what, diags));
+    let all: Vec<Value> = decoded.into_iter().collect::<Option<_>>()?;
+    all.try_into().ok()
+}
+
 /// Encodes a value for Terraform as msgpack; `None` (with a diagnostic) when
 /// the value does not fit the schema type, which is a provider bug.
 fn encode(
@@ -256,6 +277,69 @@ fn encode(
 
 fn reply<T>(msg: T) -> Result<Response<T>, Status> {
     Ok(Response::new(msg))
+}
+
+/// An RPC answer that carries diagnostics.
+trait Answer: Default {
+    fn set_diagnostics(&mut self, diags: &Diagnostics);
+}
+
+macro_rules! answers_with_diagnostics {
+    ($($t:ty),* $(,)?) => {$(
+        impl Answer for $t {
+            fn set_diagnostics(&mut self, diags: &Diagnostics) {
+                self.diagnostics = diag_proto::diagnostics(diags);
+            }
+        }
+    )*};
+}
+
+answers_with_diagnostics!(
+    pb::validate_provider_config::Response,
+    pb::validate_resource_config::Response,
+    pb::validate_data_resource_config::Response,
+    pb::upgrade_resource_state::Response,
+    pb::configure_provider::Response,
+    pb::read_resource::Response,
+    pb::plan_resource_change::Response,
+    pb::apply_resource_change::Response,
+    pb::import_resource_state::Response,
+    pb::read_data_source::Response,
+);
+
+/// One RPC's answer being built, with the diagnostics that go out with it.
+#[derive(Default)]
+struct Call<A> {
+    out: A,
+    diags: Diagnostics,
+}
+
+/// The skeleton of every RPC about the provider, a resource or a data
+/// source. When the type is known, `body` decodes the request, calls the
+/// implementation and encodes its answer into the [`Call`] it is handed; the
+/// diagnostics gathered on the way (an unknown type name first of all) go
+/// out with the answer.
+///
+/// `body` takes and returns the `Call` by value instead of borrowing it: a
+/// future holding a borrow handed in by a higher-ranked closure fails the
+/// `Send` check the tonic service trait requires.
+async fn answer<'t, T: ?Sized, A: Answer, Fut>(
+    typed: Result<&'t Typed<T>, Diagnostics>,
+    body: impl FnOnce(&'t Typed<T>, Call<A>) -> Fut,
+) -> Result<Response<A>, Status>
+where
+    Fut: Future<Output = Call<A>>,
+{
+    let call = match typed {
+        Ok(t) => body(t, Call::default()).await,
+        Err(unknown) => Call {
+            out: A::default(),
+            diags: unknown,
+        },
+    };
+    let mut out = call.out;
+    out.set_diagnostics(&call.diags);
+    reply(out)
 }
 
 #[tonic::async_trait]
@@ -314,19 +398,14 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = request.into_inner();
-        let c = self.catalog();
-        let mut diags = Diagnostics::new();
-        if let Some(config) = decode(
-            req.config.as_ref(),
-            &c.provider_ty,
-            "provider configuration",
-            &mut diags,
-        ) {
-            diags.extend(self.provider.validate(&config));
-        }
-        reply(pb::validate_provider_config::Response {
-            diagnostics: diag_proto::diagnostics(&diags),
+        answer(Ok(&self.catalog().provider), |p, mut call| async move {
+            let what = "provider configuration";
+            if let Some(config) = decode(req.config.as_ref(), &p.ty, what, &mut call.diags) {
+                call.diags.extend(p.imp.validate(&config));
+            }
+            call
         })
+        .await
     }
 
     async fn validate_resource_config(
@@ -334,20 +413,14 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        if let Some(r) = self.resource(&req.type_name, &mut diags)
-            && let Some(config) = decode(
-                req.config.as_ref(),
-                &r.ty,
-                "resource configuration",
-                &mut diags,
-            )
-        {
-            diags.extend(r.imp.validate(&config));
-        }
-        reply(pb::validate_resource_config::Response {
-            diagnostics: diag_proto::diagnostics(&diags),
+        answer(self.resource(&req.type_name), |r, mut call| async move {
+            let what = "resource configuration";
+            if let Some(config) = decode(req.config.as_ref(), &r.ty, what, &mut call.diags) {
+                call.diags.extend(r.imp.validate(&config));
+            }
+            call
         })
+        .await
     }
 
     async fn validate_data_resource_config(
@@ -355,20 +428,14 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        if let Some(d) = self.data_source(&req.type_name, &mut diags)
-            && let Some(config) = decode(
-                req.config.as_ref(),
-                &d.ty,
-                "data source configuration",
-                &mut diags,
-            )
-        {
-            diags.extend(d.imp.validate(&config));
-        }
-        reply(pb::validate_data_resource_config::Response {
-            diagnostics: diag_proto::diagnostics(&diags),
+        answer(self.data_source(&req.type_name), |d, mut call| async move {
+            let what = "data source configuration";
+            if let Some(config) = decode(req.config.as_ref(), &d.ty, what, &mut call.diags) {
+                call.diags.extend(d.imp.validate(&config));
+            }
+            call
         })
+        .await
     }
 
     async fn upgrade_resource_state(
@@ -376,15 +443,14 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut upgraded_state = None;
-        if let Some(r) = self.resource(&req.type_name, &mut diags) {
-            upgraded_state = upgrade(r, &req, &mut diags);
-        }
-        reply(pb::upgrade_resource_state::Response {
-            upgraded_state,
-            diagnostics: diag_proto::diagnostics(&diags),
-        })
+        answer(
+            self.resource(&req.type_name),
+            |r, mut call: Call<pb::upgrade_resource_state::Response>| async move {
+                call.out.upgraded_state = upgrade(r, &req, &mut call.diags);
+                call
+            },
+        )
+        .await
     }
 
     async fn configure_provider(
@@ -392,24 +458,17 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = request.into_inner();
-        let c = self.catalog();
-        let mut diags = Diagnostics::new();
-        if let Some(config) = decode(
-            req.config.as_ref(),
-            &c.provider_ty,
-            "provider configuration",
-            &mut diags,
-        ) {
-            let ctx = self.stop.ctx();
-            diags.extend(
-                self.provider
-                    .configure(&ctx, &req.terraform_version, config)
-                    .await,
-            );
-        }
-        reply(pb::configure_provider::Response {
-            diagnostics: diag_proto::diagnostics(&diags),
+        answer(Ok(&self.catalog().provider), |p, mut call| async move {
+            let what = "provider configuration";
+            if let Some(config) = decode(req.config.as_ref(), &p.ty, what, &mut call.diags) {
+                let ctx = self.stop.ctx();
+                let tf_version = &req.terraform_version;
+                call.diags
+                    .extend(p.imp.configure(&ctx, tf_version, config).await);
+            }
+            call
         })
+        .await
     }
 
     async fn read_resource(
@@ -417,33 +476,28 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut out = pb::read_resource::Response::default();
-        if let Some(r) = self.resource(&req.type_name, &mut diags)
-            && let Some(current) = decode(
-                req.current_state.as_ref(),
-                &r.ty,
-                "current state",
-                &mut diags,
-            )
-        {
-            tracing::debug!(type_name = %req.type_name, "read");
-            let resp = r
-                .imp
-                .read(
-                    &self.stop.ctx(),
-                    ReadRequest {
-                        current_state: current,
-                        private: req.private,
-                    },
-                )
-                .await;
-            diags.extend(resp.diagnostics);
-            out.new_state = encode(&resp.new_state, &r.ty, "state", &mut diags);
-            out.private = resp.private;
-        }
-        out.diagnostics = diag_proto::diagnostics(&diags);
-        reply(out)
+        answer(
+            self.resource(&req.type_name),
+            |r, mut call: Call<pb::read_resource::Response>| async move {
+                let what = "current state";
+                let Some(current) =
+                    decode(req.current_state.as_ref(), &r.ty, what, &mut call.diags)
+                else {
+                    return call;
+                };
+                tracing::debug!(type_name = %req.type_name, "read");
+                let read = ReadRequest {
+                    current_state: current,
+                    private: req.private,
+                };
+                let resp = r.imp.read(&self.stop.ctx(), read).await;
+                call.diags.extend(resp.diagnostics);
+                call.out.new_state = encode(&resp.new_state, &r.ty, "state", &mut call.diags);
+                call.out.private = resp.private;
+                call
+            },
+        )
+        .await
     }
 
     async fn plan_resource_change(
@@ -451,59 +505,50 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
         // legacy_type_system stays false: Terraform must hold us to the
         // strict consistency rules.
-        let mut out = pb::plan_resource_change::Response::default();
-        if let Some(r) = self.resource(&req.type_name, &mut diags) {
-            let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state", &mut diags);
-            let proposed = decode(
-                req.proposed_new_state.as_ref(),
-                &r.ty,
-                "proposed new state",
-                &mut diags,
-            );
-            let config = decode(
-                req.config.as_ref(),
-                &r.ty,
-                "resource configuration",
-                &mut diags,
-            );
-            if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
+        answer(
+            self.resource(&req.type_name),
+            |r, mut call: Call<pb::plan_resource_change::Response>| async move {
+                let values = [
+                    (req.prior_state.as_ref(), "prior state"),
+                    (req.proposed_new_state.as_ref(), "proposed new state"),
+                    (req.config.as_ref(), "resource configuration"),
+                ];
+                let Some([prior, proposed, config]) = decode_all(&r.ty, values, &mut call.diags)
+                else {
+                    return call;
+                };
                 if proposed.is_null() {
                     // Destroy: nothing to ask the resource.
-                    out.planned_state = encode(&Value::Null, &r.ty, "planned state", &mut diags);
-                    out.planned_private = req.prior_private;
-                } else {
-                    tracing::debug!(type_name = %req.type_name, create = prior.is_null(), "plan");
-                    let planned = plan::default_plan(&r.schema, &prior, &proposed, &config);
-                    let resp = r
-                        .imp
-                        .plan(
-                            &self.stop.ctx(),
-                            PlanRequest {
-                                prior_state: prior,
-                                proposed_new_state: proposed,
-                                config,
-                                prior_private: req.prior_private,
-                                planned_state: planned,
-                            },
-                        )
-                        .await;
-                    diags.extend(resp.diagnostics);
-                    out.planned_state =
-                        encode(&resp.planned_state, &r.ty, "planned state", &mut diags);
-                    out.requires_replace = resp
-                        .requires_replace
-                        .iter()
-                        .map(diag_proto::attribute_path)
-                        .collect();
-                    out.planned_private = resp.planned_private;
+                    call.out.planned_state =
+                        encode(&Value::Null, &r.ty, "planned state", &mut call.diags);
+                    call.out.planned_private = req.prior_private;
+                    return call;
                 }
-            }
-        }
-        out.diagnostics = diag_proto::diagnostics(&diags);
-        reply(out)
+                tracing::debug!(type_name = %req.type_name, create = prior.is_null(), "plan");
+                let planned = plan::default_plan(&r.schema, &prior, &proposed, &config);
+                let plan = PlanRequest {
+                    prior_state: prior,
+                    proposed_new_state: proposed,
+                    config,
+                    prior_private: req.prior_private,
+                    planned_state: planned,
+                };
+                let resp = r.imp.plan(&self.stop.ctx(), plan).await;
+                call.diags.extend(resp.diagnostics);
+                call.out.planned_state =
+                    encode(&resp.planned_state, &r.ty, "planned state", &mut call.diags);
+                call.out.requires_replace = resp
+                    .requires_replace
+                    .iter()
+                    .map(diag_proto::attribute_path)
+                    .collect();
+                call.out.planned_private = resp.planned_private;
+                call
+            },
+        )
+        .await
     }
 
     async fn apply_resource_change(
@@ -511,23 +556,18 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut out = pb::apply_resource_change::Response::default();
-        if let Some(r) = self.resource(&req.type_name, &mut diags) {
-            let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state", &mut diags);
-            let planned = decode(
-                req.planned_state.as_ref(),
-                &r.ty,
-                "planned state",
-                &mut diags,
-            );
-            let config = decode(
-                req.config.as_ref(),
-                &r.ty,
-                "resource configuration",
-                &mut diags,
-            );
-            if let (Some(prior), Some(planned), Some(config)) = (prior, planned, config) {
+        answer(
+            self.resource(&req.type_name),
+            |r, mut call: Call<pb::apply_resource_change::Response>| async move {
+                let values = [
+                    (req.prior_state.as_ref(), "prior state"),
+                    (req.planned_state.as_ref(), "planned state"),
+                    (req.config.as_ref(), "resource configuration"),
+                ];
+                let Some([prior, planned, config]) = decode_all(&r.ty, values, &mut call.diags)
+                else {
+                    return call;
+                };
                 let ctx = self.stop.ctx();
                 let (creating, deleting) = (prior.is_null(), planned.is_null());
                 tracing::debug!(type_name = %req.type_name, creating, deleting, "apply");
@@ -544,14 +584,14 @@ impl ProviderRpc for ProviderService {
                 } else {
                     r.imp.update(&ctx, apply).await
                 };
-                diags.extend(resp.diagnostics);
+                call.diags.extend(resp.diagnostics);
                 // Sent even alongside errors: it records what exists now.
-                out.new_state = encode(&resp.new_state, &r.ty, "new state", &mut diags);
-                out.private = resp.private;
-            }
-        }
-        out.diagnostics = diag_proto::diagnostics(&diags);
-        reply(out)
+                call.out.new_state = encode(&resp.new_state, &r.ty, "new state", &mut call.diags);
+                call.out.private = resp.private;
+                call
+            },
+        )
+        .await
     }
 
     async fn import_resource_state(
@@ -559,25 +599,27 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut out = pb::import_resource_state::Response::default();
-        if let Some(r) = self.resource(&req.type_name, &mut diags) {
-            if req.id.is_empty() && req.identity.is_some() {
-                diags.error(
-                    "Import by identity is not supported",
-                    format!(
-                        "{} can be imported by ID only: use `import {{ id = \"...\" }}` or \
-                         `terraform import ADDRESS ID`.",
-                        req.type_name
-                    ),
-                );
-            } else {
+        answer(
+            self.resource(&req.type_name),
+            |r, mut call: Call<pb::import_resource_state::Response>| async move {
+                if req.id.is_empty() && req.identity.is_some() {
+                    call.diags.error(
+                        "Import by identity is not supported",
+                        format!(
+                            "{} can be imported by ID only: use `import {{ id = \"...\" }}` or \
+                             `terraform import ADDRESS ID`.",
+                            req.type_name
+                        ),
+                    );
+                    return call;
+                }
                 tracing::debug!(type_name = %req.type_name, "import");
                 let resp = r.imp.import(&self.stop.ctx(), &req.id).await;
-                diags.extend(resp.diagnostics);
+                call.diags.extend(resp.diagnostics);
                 if !resp.state.is_null() {
-                    let state = encode(&resp.state, &r.ty, "imported state", &mut diags);
-                    out.imported_resources
+                    let state = encode(&resp.state, &r.ty, "imported state", &mut call.diags);
+                    call.out
+                        .imported_resources
                         .push(pb::import_resource_state::ImportedResource {
                             type_name: req.type_name.clone(),
                             state,
@@ -585,10 +627,10 @@ impl ProviderRpc for ProviderService {
                             identity: None,
                         });
                 }
-            }
-        }
-        out.diagnostics = diag_proto::diagnostics(&diags);
-        reply(out)
+                call
+            },
+        )
+        .await
     }
 
     async fn read_data_source(
@@ -596,23 +638,21 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut out = pb::read_data_source::Response::default();
-        if let Some(d) = self.data_source(&req.type_name, &mut diags)
-            && let Some(config) = decode(
-                req.config.as_ref(),
-                &d.ty,
-                "data source configuration",
-                &mut diags,
-            )
-        {
-            tracing::debug!(type_name = %req.type_name, "read data source");
-            let (state, read_diags) = d.imp.read(&self.stop.ctx(), config).await;
-            diags.extend(read_diags);
-            out.state = encode(&state, &d.ty, "data source state", &mut diags);
-        }
-        out.diagnostics = diag_proto::diagnostics(&diags);
-        reply(out)
+        answer(
+            self.data_source(&req.type_name),
+            |d, mut call: Call<pb::read_data_source::Response>| async move {
+                let what = "data source configuration";
+                let Some(config) = decode(req.config.as_ref(), &d.ty, what, &mut call.diags) else {
+                    return call;
+                };
+                tracing::debug!(type_name = %req.type_name, "read data source");
+                let (state, read_diags) = d.imp.read(&self.stop.ctx(), config).await;
+                call.diags.extend(read_diags);
+                call.out.state = encode(&state, &d.ty, "data source state", &mut call.diags);
+                call
+            },
+        )
+        .await
     }
 
     async fn stop_provider(

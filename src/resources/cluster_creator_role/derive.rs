@@ -12,6 +12,7 @@ use super::presets::{self, Preset};
 use super::schema::*;
 use super::trust_policy::{self, TrustContext};
 use super::validation;
+use crate::aws::policy_json;
 use crate::tfplugin::value::Value;
 
 /// What the inputs alone cannot tell: the account, partition and SSO region
@@ -174,7 +175,7 @@ impl Inputs {
 /// Parses a rendered document's statements (for preset recognition).
 pub fn statements_of(text: &str) -> Vec<Json> {
     serde_json::from_str::<Json>(text)
-        .map(|d| super::policy_doc::statements(&d))
+        .map(|d| policy_json::statements(&d).into_iter().cloned().collect())
         .unwrap_or_default()
 }
 

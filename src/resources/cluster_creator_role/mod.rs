@@ -6,7 +6,8 @@
 //! - [`schema`]: attributes; [`model`]: reading/writing Terraform values;
 //! - [`validation`]: offline checks; [`derive`] + [`planning`]: what plan
 //!   promises; [`apply`] + [`iam_ops`]: making it so; [`read`]: what exists;
-//! - [`trust_policy`], [`presets`], [`policy_doc`]: the documents;
+//! - [`trust_policy`], [`presets`], [`policy_doc`]: the documents (whose
+//!   meaning [`crate::aws::policy_json`] compares);
 //! - [`arn_like`]: an `ArnLike` evaluator that proves the trust policy admits
 //!   exactly the intended reserved roles.
 
@@ -52,29 +53,16 @@ impl ClusterCreatorRole {
     }
 }
 
-/// The partition of a region (`cn-north-1` → `aws-cn`).
-pub fn partition_for_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
-    }
-}
-
 impl ClusterCreatorRole {
     async fn clients(&self) -> Result<&AwsClients, Diagnostics> {
         self.state.clients().await
     }
 
-    /// Account, partition, SSO region and default tags. The account comes
-    /// from the role's ARN when there is one, so only creates (and imports)
+    /// Account, partition, SSO region and default tags. Account and
+    /// partition come from the role's ARN when there is one, so only creates
     /// need STS GetCallerIdentity, which the provider caches per process.
+    /// Without an ARN and `need_account` (a read after import) both stay
+    /// empty: read takes them from the ARN of the role it finds.
     async fn context(
         &self,
         clients: &AwsClients,
@@ -88,15 +76,12 @@ impl ClusterCreatorRole {
         let (partition, account_id) = match from_arn {
             Some(pa) => pa,
             None if need_account => {
-                let account = clients.cluster_account_id().await.map_err(|e| {
+                let caller = clients.caller_identity().await.map_err(|e| {
                     e.to_diagnostics("Could not determine the AWS account for the creator role")
                 })?;
-                (partition_for_region(&clients.region).to_string(), account)
+                (caller.partition().to_string(), caller.account.clone())
             }
-            None => (
-                partition_for_region(&clients.region).to_string(),
-                String::new(),
-            ),
+            None => (String::new(), String::new()),
         };
         Ok(Context {
             trust: TrustContext {
@@ -310,14 +295,6 @@ impl Resource for ClusterCreatorRole {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn partitions_follow_regions() {
-        assert_eq!(partition_for_region("eu-west-1"), "aws");
-        assert_eq!(partition_for_region("cn-north-1"), "aws-cn");
-        assert_eq!(partition_for_region("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_for_region("us-isob-east-1"), "aws-iso-b");
-    }
 
     #[test]
     fn oversized_policies_are_reported_at_plan() {

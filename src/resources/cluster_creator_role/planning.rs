@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use super::derive::{Context, Inputs};
 use super::model::{self, unknown, v_field, v_int, v_map, v_opt_str, v_set, v_str};
-use super::policy_doc;
 use super::schema::*;
+use crate::aws::policy_json;
 use crate::tfplugin::diagnostics::AttributePath;
 use crate::tfplugin::value::Value;
 
@@ -25,7 +25,9 @@ fn known_or_unknown(v: Option<Value>) -> Value {
 /// new one, so formatting differences never show up as changes.
 fn keep_equivalent(prior: &Value, new: Value) -> Value {
     match (prior, &new) {
-        (Value::String(p), Value::String(n)) if policy_doc::equivalent(p, n) => prior.clone(),
+        (Value::String(p), Value::String(n)) if policy_json::semantically_equal(p, n) => {
+            prior.clone()
+        }
         _ => new,
     }
 }

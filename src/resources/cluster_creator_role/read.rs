@@ -15,24 +15,25 @@ use serde_json::{Value as Json, json};
 use super::derive::{Context, policy_arn_for};
 use super::iam_ops::{self, RoleInfo};
 use super::model::{self, Field, v_int, v_map, v_opt_str, v_set, v_str};
-use super::policy_doc::{self, render_sorted, statement_equivalent};
 use super::presets::{self, Preset};
 use super::schema::*;
 use super::trust_policy;
 use crate::aws::AwsError;
+use crate::aws::arn::Arn;
+use crate::aws::policy_json::{render_sorted, semantically_equal, statements_equal};
 use crate::tfplugin::value::Value;
 
 /// `arn:<partition>:iam::<account>:...` → (partition, account).
 pub fn partition_and_account(arn: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    (parts.len() == 6 && parts[0] == "arn" && !parts[4].is_empty())
-        .then(|| (parts[1].to_string(), parts[4].to_string()))
+    Arn::parse(arn)
+        .filter(|a| !a.account.is_empty())
+        .map(|a| (a.partition.to_string(), a.account.to_string()))
 }
 
 /// Keeps `prior` text when it means the same as `remote`.
 fn keep_equivalent(prior: &Value, remote: Option<String>) -> Value {
     match (prior, remote) {
-        (Value::String(p), Some(r)) if policy_doc::equivalent(p, &r) => prior.clone(),
+        (Value::String(p), Some(r)) if semantically_equal(p, &r) => prior.clone(),
         (_, r) => v_opt_str(r),
     }
 }
@@ -51,7 +52,7 @@ pub fn recognise(statements: &[Json], partition: &str, account: &str) -> (Preset
             let hit = statements
                 .iter()
                 .enumerate()
-                .find(|(i, s)| !used.contains(i) && statement_equivalent(w, s));
+                .find(|(i, s)| !used.contains(i) && statements_equal(w, s));
             hit.map(|(i, _)| used.push(i)).is_some()
         });
         if all_found && best.as_ref().is_none_or(|(_, b)| used.len() > b.len()) {

@@ -12,9 +12,8 @@ use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use super::model::PrincipalKind;
-use super::poll::poll;
 use crate::aws::retry::retry_conflicts;
-use crate::aws::wait::WaitError;
+use crate::aws::wait::{WaitError, poll};
 use crate::aws::{AwsError, AwsResultExt, ErrorKind, SdkResultExt, Service};
 use crate::tfplugin::framework::Ctx;
 

@@ -5,19 +5,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures_util::future::join_all;
 use tokio::time::Instant;
 
 use super::messages;
 use super::model::{Grant, PermissionSetModel};
-use super::permission_set::{self, PsRef};
-use super::policy::partition_of_region;
+use super::permission_set;
 use super::private::Private;
-use super::reserved_role;
 use super::steps::{self, DesiredEntry, Env, Known};
 use super::{Outcome, failed};
 use crate::provider::ProviderState;
-use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{ApplyRequest, Ctx};
 
 pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Outcome {
@@ -27,19 +23,25 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     };
     let deadline = Instant::now()
         + steps::timeout(planned.timeouts.as_ref().and_then(|t| t.create.as_deref()));
-    let clients = match state.clients().await {
+    let account = planned.account_id.clone().unwrap_or_default();
+    let clients = match steps::clients_for(state, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::nothing(d),
     };
-    let account = planned.account_id.clone().unwrap_or_default();
-    if let Err(d) = clients.check_account(&account).await {
-        return Outcome::nothing(d);
-    }
     let instance = match clients.sso_instance().await {
         Ok(i) => i,
         Err(e) => {
             return Outcome::nothing(
                 e.to_diagnostics("Could not find the IAM Identity Center instance"),
+            );
+        }
+    };
+    // Already cached by the account check above: no extra AWS call.
+    let partition = match clients.caller_partition().await {
+        Ok(p) => p,
+        Err(e) => {
+            return Outcome::nothing(
+                e.to_diagnostics("Could not identify the caller's AWS partition"),
             );
         }
     };
@@ -49,7 +51,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         instance_arn: instance.instance_arn.clone(),
         identity_store_id: instance.identity_store_id.clone(),
         account: account.clone(),
-        partition: partition_of_region(&clients.region),
+        partition,
         deadline,
     };
 
@@ -84,21 +86,10 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     // Checks that write nothing, together.
     let clusters: Vec<String> = planned.clusters().cloned().collect();
     let wanted = steps::wanted_principals(&planned);
-    let (cluster_check, resolved) = tokio::join!(
-        steps::check_clusters(&env, &clusters, &ps_name, None),
-        steps::resolve_principals(&env, &wanted)
-    );
-    let mut diags = cluster_check;
-    let principals = match resolved {
+    let principals = match steps::preflight(&env, &clusters, &ps_name, None, &wanted).await {
         Ok(p) => p,
-        Err(d) => {
-            diags.extend(d);
-            Vec::new()
-        }
+        Err(d) => return Outcome::nothing(d),
     };
-    if diags.has_errors() {
-        return Outcome::nothing(diags);
-    }
 
     let mut progress = Grant {
         account_id: planned.account_id.clone(),
@@ -170,12 +161,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
                     .map(|_| BTreeSet::new()),
                 ..Default::default()
             };
-            let ps = PsRef {
-                sso: &clients.ssoadmin,
-                instance: &env.instance_arn,
-                arn: &arn,
-                name: &desired.name,
-            };
+            let ps = env.permission_set(&arn, &desired.name);
             let result = permission_set::converge(ctx, &ps, &mut current, desired).await;
             progress.permission_set = Some(current);
             if let Err(e) = result {
@@ -205,50 +191,27 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     //    its assignment provisions it).
     if let Some(ps_model) = &planned.permission_set {
         private.needs_provision = true;
-        let ps = PsRef {
-            sso: &clients.ssoadmin,
-            instance: &env.instance_arn,
-            arn: &ps_arn,
-            name: &ps_model.name,
-        };
-        if let Err(e) = permission_set::provision(ctx, &ps, &account, deadline).await {
-            return Outcome::partial(
-                progress,
-                private,
-                e.to_diagnostics("Could not provision the permission set to the account"),
-            );
+        if let Err(d) = steps::provision(&env, &ps_arn, &ps_model.name).await {
+            return Outcome::partial(progress, private, d);
         }
         private.needs_provision = false;
     }
 
     // 4. The reserved role.
-    let role = match reserved_role::wait_for(ctx, &clients.iam, &ps_name, &account, deadline).await
-    {
+    let role = match steps::wait_for_role(&env, &ps_name).await {
         Ok(r) => r,
-        Err(e) => {
-            return Outcome::partial(
-                progress,
-                private,
-                e.to_diagnostics("The reserved role did not appear"),
-            );
-        }
+        Err(d) => return Outcome::partial(progress, private, d),
     };
     steps::record_role(&mut progress, &role);
 
     // 5 and 6. Entries and policy associations, all clusters at once.
     let desired = DesiredEntry::of(&planned, env.partition);
-    let outcomes = join_all(
-        clusters
-            .iter()
-            .map(|c| steps::converge_cluster(&env, c, &role, &ps_name, Known::Nothing, &desired)),
-    )
-    .await;
-    let mut diags = Diagnostics::new();
-    for o in &outcomes {
-        if let Some(d) = steps::record_cluster(&mut progress, o) {
-            diags.extend(d);
-        }
-    }
+    let work = clusters
+        .iter()
+        .map(|c| (c.as_str(), Known::Nothing))
+        .collect();
+    let diags =
+        steps::converge_clusters(&env, work, &role, &ps_name, &desired, &mut progress).await;
     progress.order_clusters_like(&clusters);
     Outcome::partial(progress, private, diags)
 }

@@ -3,18 +3,15 @@
 //! the permission set when this resource manages it. Anything already gone
 //! counts as deleted; a failure returns what is left.
 
-use futures_util::future::join_all;
 use tokio::time::Instant;
 
 use super::Outcome;
-use super::access_entries;
 use super::assignments::{self, Target};
 use super::model::{Grant, PrincipalKind};
 use super::permission_set::{self, PsRef};
 use super::private::Private;
 use super::steps;
 use crate::provider::ProviderState;
-use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{ApplyRequest, Ctx};
 
 pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Outcome {
@@ -25,14 +22,11 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     let private = Private::decode(&req.planned_private);
     let deadline =
         Instant::now() + steps::timeout(prior.timeouts.as_ref().and_then(|t| t.delete.as_deref()));
-    let clients = match state.clients().await {
+    let account = prior.account_id.clone().unwrap_or_default();
+    let clients = match steps::clients_for(state, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::unchanged(&prior, private, d),
     };
-    let account = prior.account_id.clone().unwrap_or_default();
-    if let Err(d) = clients.check_account(&account).await {
-        return Outcome::unchanged(&prior, private, d);
-    }
     let mut progress = prior.clone();
 
     // 1. Access entries, on every cluster at once.
@@ -49,25 +43,7 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             }
         }
     }
-    let results =
-        join_all(targets.iter().map(|(c, p)| async move {
-            (c, access_entries::delete(ctx, &clients.eks, c, p).await)
-        }))
-        .await;
-    let mut diags = Diagnostics::new();
-    for (c, r) in results {
-        match r {
-            Ok(()) => {
-                if let Some(e) = progress.access_entries.as_mut() {
-                    e.remove(c);
-                }
-                progress.remove_cluster(c);
-            }
-            Err(e) => diags.extend(
-                e.to_diagnostics(format!("Could not delete the access entry on cluster {c}")),
-            ),
-        }
-    }
+    let diags = steps::delete_entries(ctx, clients, &targets, &mut progress).await;
     if diags.has_errors() {
         return Outcome::partial(progress, private, diags);
     }
@@ -112,24 +88,7 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|(_, id)| managed || ids.values().any(|v| v == id))
         .map(|(k, id)| (*k, name_of(*k, id), id.clone()))
         .collect();
-    let env_deadline = deadline;
-    let results = join_all(todo.iter().map(|(kind, name, id)| async move {
-        (
-            kind,
-            name,
-            assignments::delete(ctx, target, *kind, id, name, env_deadline).await,
-        )
-    }))
-    .await;
-    for (kind, name, r) in results {
-        match r {
-            Ok(()) => steps::forget_principal(&mut progress, *kind, name),
-            Err(e) => diags.extend(e.to_diagnostics(format!(
-                "Could not remove the assignment of {} {name}",
-                kind.noun()
-            ))),
-        }
-    }
+    let diags = steps::unassign(ctx, target, deadline, &todo, &mut progress).await;
     if diags.has_errors() {
         return Outcome::partial(progress, private, diags);
     }

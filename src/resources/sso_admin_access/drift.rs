@@ -17,11 +17,13 @@ use super::model::{
     PrincipalKind,
 };
 use super::permission_set::ObservedPs;
-use super::policy::{access_policy_arn, access_policy_display, policies_equivalent};
+use super::policy::{access_policy_arn, access_policy_display};
 use super::principals::is_principal_id;
 use super::reserved_role::default_username;
+use super::steps::desired_associations;
 use super::validate::iso_duration_seconds;
 use crate::aws::iam::ReservedRole;
+use crate::aws::policy_json::semantically_equal;
 
 /// Everything one refresh learned.
 #[derive(Debug, Clone, Default)]
@@ -33,7 +35,9 @@ pub struct Observed {
     pub role: Option<ReservedRole>,
     /// Every cluster looked at; `None` where there is no entry.
     pub clusters: BTreeMap<String, Option<ObservedEntry>>,
-    /// Partition of the clusters' region, for expanding policy short names.
+    /// The partition, for expanding policy short names. Identity Center and
+    /// the clusters of one organization share it, so the permission set's
+    /// ARN tells it without a call.
     pub partition: String,
 }
 
@@ -62,25 +66,6 @@ fn settings_of(entry: &ObservedEntry) -> EntrySettings {
         username: (!is_default).then(|| entry.username.clone()),
         associations: entry.associations.clone(),
     }
-}
-
-fn desired_associations(
-    policies: &[AccessPolicyModel],
-    partition: &str,
-) -> BTreeMap<String, Association> {
-    policies
-        .iter()
-        .map(|p| {
-            let arn = access_policy_arn(&p.policy, partition);
-            (
-                arn.clone(),
-                Association {
-                    policy_arn: arn,
-                    namespaces: p.namespaces.clone(),
-                },
-            )
-        })
-        .collect()
 }
 
 /// The grant's `access_policy` blocks for observed associations, in the prior
@@ -127,7 +112,7 @@ fn permission_set_from(prior: Option<&PermissionSetModel>, obs: &ObservedPs) -> 
         (_, o) => o.clone(),
     };
     let inline_policy = match (&prior.inline_policy, &obs.inline_policy) {
-        (Some(p), Some(o)) if policies_equivalent(p, o) => Some(p.clone()),
+        (Some(p), Some(o)) if semantically_equal(p, o) => Some(p.clone()),
         (_, o) => o.clone(),
     };
     let managed_policy_arns = Some(obs.managed_policy_arns.clone());

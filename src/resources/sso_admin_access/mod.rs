@@ -7,7 +7,8 @@
 //! - [`create`], [`update`], [`read`] (+ [`drift`]), [`delete`], [`import`];
 //! - AWS pieces: [`permission_set`], [`assignments`], [`principals`],
 //!   [`reserved_role`], [`access_entries`]; shared apply [`steps`];
-//! - [`policy`] (policy names and documents), [`messages`], [`poll`].
+//! - [`policy`] (policy names and documents), [`messages`]; waits use
+//!   [`crate::aws::wait`].
 
 pub mod access_entries;
 pub mod assignments;
@@ -20,7 +21,6 @@ pub mod model;
 pub mod permission_set;
 pub mod plan;
 pub mod policy;
-pub mod poll;
 pub mod principals;
 pub mod private;
 pub mod read;

@@ -12,12 +12,11 @@ use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use super::model::{BoundaryModel, PermissionSetModel, PolicyRef};
-use super::policy::policies_equivalent;
-use super::poll::poll;
 use super::schema::DEFAULT_SESSION_DURATION;
 use super::validate::iso_duration_seconds;
+use crate::aws::policy_json::semantically_equal;
 use crate::aws::retry::retry_conflicts;
-use crate::aws::wait::WaitError;
+use crate::aws::wait::{WaitError, poll};
 use crate::aws::{AwsError, AwsResultExt, ErrorKind, SdkResultExt, Service};
 use crate::tfplugin::framework::Ctx;
 
@@ -204,7 +203,7 @@ pub async fn converge(
     }
 
     match (&current.inline_policy, &desired.inline_policy) {
-        (Some(a), Some(b)) if policies_equivalent(a, b) => current.inline_policy = Some(b.clone()),
+        (Some(a), Some(b)) if semantically_equal(a, b) => current.inline_policy = Some(b.clone()),
         (_, Some(doc)) => {
             write_op!(
                 ctx,

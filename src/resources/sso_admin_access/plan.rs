@@ -16,11 +16,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::policy::{access_policy_key, policies_equivalent};
+use super::policy::access_policy_key;
 use super::principals::is_principal_id;
 use super::private::Private;
 use super::schema as s;
 use super::validate::iso_duration_seconds;
+use crate::aws::policy_json::semantically_equal;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::plan::set_attr;
 use crate::tfplugin::value::Value;
@@ -353,7 +354,7 @@ fn keep_equivalent_text(planned: &mut Value, prior: &Value) {
         if let (Some(a), Some(b)) = (
             ps.attr(s::INLINE_POLICY).as_str(),
             prior_ps.attr(s::INLINE_POLICY).as_str(),
-        ) && policies_equivalent(a, b)
+        ) && semantically_equal(a, b)
         {
             set_attr(
                 ps,

@@ -1,5 +1,6 @@
 //! Policy identifiers and documents: EKS access-policy short names and ARNs,
-//! and IAM policy JSON compared the way IAM reads it.
+//! and the checks on inline policy text (whose meaning
+//! [`crate::aws::policy_json`] compares).
 
 use std::sync::LazyLock;
 
@@ -45,26 +46,6 @@ static CUSTOMER_POLICY_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:aws(-[a-z]{1,5}){0,3}:iam::\d{12}:policy(/[\x21-\x7E]+)*/([A-Za-z0-9_+=,.@-]{1,128})$")
         .expect("literal regex")
 });
-
-/// The AWS partition of a region (`aws`, `aws-cn`, `aws-us-gov`, ...).
-pub fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else {
-        "aws"
-    }
-}
-
-/// The partition named in an ARN (`arn:<partition>:...`), if it is one.
-pub fn partition_of_arn(arn: &str) -> Option<&str> {
-    arn.strip_prefix("arn:")?.split(':').next()
-}
 
 /// Why an access policy reference is not usable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,145 +197,6 @@ pub fn check_policy_document(text: &str) -> Result<(), String> {
     }
 }
 
-/// True when two policy documents mean the same thing to IAM: key order and
-/// whitespace never matter, a single string equals a one-element list for the
-/// list-valued policy elements, the order of those lists and of statements does
-/// not matter, and numbers and booleans equal their string forms in conditions.
-/// Unparseable text is compared verbatim.
-pub fn policies_equivalent(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    match (
-        serde_json::from_str::<Json>(a),
-        serde_json::from_str::<Json>(b),
-    ) {
-        (Ok(x), Ok(y)) => normalize_policy(&x) == normalize_policy(&y),
-        _ => false,
-    }
-}
-
-/// Keys whose values IAM treats as unordered sets of strings.
-const SET_KEYS: [&str; 4] = ["Action", "NotAction", "Resource", "NotResource"];
-
-fn normalize_policy(doc: &Json) -> Json {
-    let Json::Object(obj) = doc else {
-        return doc.clone();
-    };
-    let mut out = serde_json::Map::new();
-    let mut keys: Vec<&String> = obj.keys().collect();
-    keys.sort();
-    for k in keys {
-        let v = &obj[k];
-        let nv = if k == "Statement" {
-            let mut stmts: Vec<Json> = match v {
-                Json::Array(a) => a.iter().map(normalize_statement).collect(),
-                other => vec![normalize_statement(other)],
-            };
-            stmts.sort_by_key(|s| s.to_string());
-            Json::Array(stmts)
-        } else {
-            canonical(v)
-        };
-        out.insert(k.clone(), nv);
-    }
-    Json::Object(out)
-}
-
-fn normalize_statement(stmt: &Json) -> Json {
-    let Json::Object(obj) = stmt else {
-        return canonical(stmt);
-    };
-    let mut out = serde_json::Map::new();
-    let mut keys: Vec<&String> = obj.keys().collect();
-    keys.sort();
-    for k in keys {
-        let v = &obj[k];
-        let nv = if SET_KEYS.contains(&k.as_str()) {
-            string_set(v)
-        } else if k == "Principal" || k == "NotPrincipal" {
-            match v {
-                Json::Object(p) => {
-                    let mut m = serde_json::Map::new();
-                    let mut pk: Vec<&String> = p.keys().collect();
-                    pk.sort();
-                    for key in pk {
-                        m.insert(key.clone(), string_set(&p[key]));
-                    }
-                    Json::Object(m)
-                }
-                other => canonical(other),
-            }
-        } else if k == "Condition" {
-            match v {
-                Json::Object(ops) => {
-                    let mut m = serde_json::Map::new();
-                    let mut ok: Vec<&String> = ops.keys().collect();
-                    ok.sort();
-                    for op in ok {
-                        let inner = match &ops[op] {
-                            Json::Object(ks) => {
-                                let mut im = serde_json::Map::new();
-                                let mut ikeys: Vec<&String> = ks.keys().collect();
-                                ikeys.sort();
-                                for ck in ikeys {
-                                    im.insert(ck.clone(), string_set(&ks[ck]));
-                                }
-                                Json::Object(im)
-                            }
-                            other => canonical(other),
-                        };
-                        m.insert(op.clone(), inner);
-                    }
-                    Json::Object(m)
-                }
-                other => canonical(other),
-            }
-        } else {
-            canonical(v)
-        };
-        out.insert(k.clone(), nv);
-    }
-    Json::Object(out)
-}
-
-/// A string-or-list value as a sorted, de-duplicated list of strings.
-fn string_set(v: &Json) -> Json {
-    let mut items: Vec<String> = match v {
-        Json::Array(a) => a.iter().map(scalar_text).collect(),
-        other => vec![scalar_text(other)],
-    };
-    items.sort();
-    items.dedup();
-    Json::Array(items.into_iter().map(Json::String).collect())
-}
-
-fn scalar_text(v: &Json) -> String {
-    match v {
-        Json::String(s) => s.clone(),
-        Json::Number(n) => n.to_string(),
-        Json::Bool(b) => b.to_string(),
-        other => canonical(other).to_string(),
-    }
-}
-
-/// Objects with sorted keys, everything else as is.
-fn canonical(v: &Json) -> Json {
-    match v {
-        Json::Object(o) => {
-            let mut keys: Vec<&String> = o.keys().collect();
-            keys.sort();
-            let mut m = serde_json::Map::new();
-            for k in keys {
-                m.insert(k.clone(), canonical(&o[k]));
-            }
-            Json::Object(m)
-        }
-        Json::Array(a) => Json::Array(a.iter().map(canonical).collect()),
-        other => other.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,13 +208,11 @@ mod tests {
             "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
         );
         assert_eq!(
-            access_policy_arn("AmazonEKSViewPolicy", partition_of_region("cn-north-1")),
+            access_policy_arn("AmazonEKSViewPolicy", "aws-cn"),
             "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
         );
         let arn = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy";
         assert_eq!(access_policy_arn(arn, "aws-us-gov"), arn);
-        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of_region("eu-west-1"), "aws");
     }
 
     #[test]
@@ -470,35 +310,5 @@ mod tests {
                 .contains("no \"Statement\"")
         );
         assert!(check_policy_document(r#"{"Statement":[]}"#).is_err());
-    }
-
-    #[test]
-    fn equivalent_policies_ignore_formatting_order_and_singletons() {
-        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","eks:*"],"Resource":"*"}]}"#;
-        let b = r#"{
-            "Statement": [{"Resource": ["*"], "Action": ["eks:*", "sts:AssumeRole"], "Effect": "Allow"}],
-            "Version": "2012-10-17"
-        }"#;
-        assert!(policies_equivalent(a, b));
-        let single = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"eks:*","Resource":"*"}}"#;
-        let listed = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:*"],"Resource":["*"]}]}"#;
-        assert!(policies_equivalent(single, listed));
-    }
-
-    #[test]
-    fn different_policies_are_not_equivalent() {
-        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:*","Resource":"*"}]}"#;
-        let b = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"eks:*","Resource":"*"}]}"#;
-        let c = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:Describe*","Resource":"*"}]}"#;
-        assert!(!policies_equivalent(a, b));
-        assert!(!policies_equivalent(a, c));
-        assert!(!policies_equivalent(a, "not json"));
-    }
-
-    #[test]
-    fn conditions_compare_values_as_sets() {
-        let a = r#"{"Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":true}}}]}"#;
-        let b = r#"{"Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":["true"]}}}]}"#;
-        assert!(policies_equivalent(a, b));
     }
 }

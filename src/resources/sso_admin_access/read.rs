@@ -16,12 +16,12 @@ use super::assignments::{self, Target};
 use super::drift::{self, ImportNames, Observed};
 use super::model::Grant;
 use super::permission_set::{self, ReadParts};
-use super::policy::partition_of_region;
 use super::principals;
 use super::private::Private;
 use super::reserved_role;
 use super::steps;
 use crate::aws::AwsError;
+use crate::aws::arn::partition_of_arn;
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{Ctx, ReadRequest, ReadResponse};
@@ -255,12 +255,22 @@ async fn refresh(
     } else {
         None
     };
+    let partition = match partition_of_arn(&ps_arn) {
+        Some(p) => p.to_string(),
+        // The permission set's ARN names the partition; only a state
+        // without one has to ask STS.
+        None => clients
+            .caller_partition()
+            .await
+            .map_err(|e| e.to_diagnostics("Could not determine the AWS partition"))?
+            .to_string(),
+    };
     let observed = Observed {
         permission_set: observed_ps,
         assigned,
         role,
         clusters: clusters_obs,
-        partition: partition_of_region(&clients.region).to_string(),
+        partition,
     };
     let mut g = drift::apply_drift(
         prior,

@@ -5,9 +5,9 @@
 use aws_sdk_iam::Client;
 use tokio::time::Instant;
 
-use super::poll::poll;
-use crate::aws::iam::{ReservedRole, find_reserved_roles};
+use crate::aws::iam::{ReservedRole, RoleArn, find_reserved_roles};
 use crate::aws::wait::WaitError;
+use crate::aws::wait::poll;
 use crate::aws::{AwsError, ErrorKind, Service};
 use crate::tfplugin::framework::Ctx;
 
@@ -70,21 +70,10 @@ pub async fn wait_for(
 /// `arn:<partition>:sts::<account>:assumed-role/<role name>/{{SessionName}}`
 /// (path removed). `None` when `role_arn` is not a role ARN.
 pub fn default_username(role_arn: &str) -> Option<String> {
-    let mut parts = role_arn.splitn(6, ':');
-    let (_, partition, service, _, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if service != "iam" {
-        return None;
-    }
-    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    let r = RoleArn::parse(role_arn)?;
     Some(format!(
-        "arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
+        "arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}",
+        r.partition, r.account, r.name
     ))
 }
 

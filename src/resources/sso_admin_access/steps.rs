@@ -1,6 +1,6 @@
-//! The steps create and update share, each recording what it achieved in the
-//! grant being built (`progress`), so a failure part-way returns an honest
-//! state alongside the error.
+//! The steps create, update and delete share, each recording what it
+//! achieved in the grant being built (`progress`), so a failure part-way
+//! returns an honest state alongside the error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -11,14 +11,15 @@ use tokio::time::Instant;
 use super::access_entries::{self, Association, EntrySpec, ObservedEntry};
 use super::assignments::{self, Target};
 use super::messages;
-use super::model::{AccessEntryModel, Grant, PrincipalKind};
+use super::model::{AccessEntryModel, AccessPolicyModel, Grant, PrincipalKind};
+use super::permission_set::{self, PsRef};
 use super::policy::access_policy_arn;
 use super::principals::{self, Principal};
 use super::reserved_role;
 use super::schema as s;
 use crate::aws::AwsError;
 use crate::aws::iam::ReservedRole;
-use crate::provider::AwsClients;
+use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::framework::Ctx;
 use crate::validate::parse_go_duration;
@@ -41,7 +42,7 @@ pub struct Env<'a> {
     pub instance_arn: String,
     pub identity_store_id: String,
     pub account: String,
-    pub partition: &'static str,
+    pub partition: &'a str,
     pub deadline: Instant,
 }
 
@@ -54,6 +55,26 @@ impl Env<'_> {
             account: &self.account,
         }
     }
+
+    pub fn permission_set<'b>(&'b self, arn: &'b str, name: &'b str) -> PsRef<'b> {
+        PsRef {
+            sso: &self.clients.ssoadmin,
+            instance: &self.instance_arn,
+            arn,
+            name,
+        }
+    }
+}
+
+/// The provider's AWS clients, once the credentials are known to act in
+/// `account` (a mismatch is an error before anything is written).
+pub async fn clients_for<'s>(
+    state: &'s ProviderState,
+    account: &str,
+) -> Result<&'s AwsClients, Diagnostics> {
+    let clients = state.clients().await?;
+    clients.check_account(account).await?;
+    Ok(clients)
 }
 
 /// The principals a grant wants, by kind and name.
@@ -62,7 +83,7 @@ pub fn wanted_principals(g: &Grant) -> Vec<(PrincipalKind, String)> {
 }
 
 /// Adds a principal to the grant's record of what is assigned.
-pub fn record_principal(progress: &mut Grant, p: &Principal) {
+fn record_principal(progress: &mut Grant, p: &Principal) {
     let set = match p.kind {
         PrincipalKind::Group => &mut progress.groups,
         PrincipalKind::User => &mut progress.users,
@@ -75,7 +96,7 @@ pub fn record_principal(progress: &mut Grant, p: &Principal) {
 }
 
 /// Removes a principal from that record.
-pub fn forget_principal(progress: &mut Grant, kind: PrincipalKind, name: &str) {
+fn forget_principal(progress: &mut Grant, kind: PrincipalKind, name: &str) {
     let set = match kind {
         PrincipalKind::Group => &mut progress.groups,
         PrincipalKind::User => &mut progress.users,
@@ -136,16 +157,17 @@ pub async fn assign(
     diags
 }
 
-/// Removes the assignments of `todo` (kind, name, id) and waits for each.
+/// Removes the assignments of `todo` (kind, name, id) from `target`, all at
+/// once, and waits for each.
 pub async fn unassign(
-    env: &Env<'_>,
-    ps_arn: &str,
+    ctx: &Ctx,
+    target: Target<'_>,
+    deadline: Instant,
     todo: &[(PrincipalKind, String, String)],
     progress: &mut Grant,
 ) -> Diagnostics {
-    let target = env.target(ps_arn);
     let results = join_all(todo.iter().map(|(kind, name, id)| async move {
-        let r = assignments::delete(env.ctx, target, *kind, id, name, env.deadline).await;
+        let r = assignments::delete(ctx, target, *kind, id, name, deadline).await;
         (kind, name, r)
     }))
     .await;
@@ -178,9 +200,60 @@ pub fn permission_set_name_of_role(role_name: &str) -> Option<&str> {
         .then_some(name)
 }
 
+/// The checks that write nothing, run together before the first write: the
+/// clusters accept access entries and the principals exist. Every problem
+/// found is reported at once; without one, the resolved principals.
+pub async fn preflight(
+    env: &Env<'_>,
+    clusters: &[String],
+    ps_name: &str,
+    role_without_path: Option<&str>,
+    principals: &[(PrincipalKind, String)],
+) -> Result<Vec<Principal>, Diagnostics> {
+    let (cluster_check, resolved) = tokio::join!(
+        check_clusters(env, clusters, ps_name, role_without_path),
+        resolve_principals(env, principals)
+    );
+    let mut diags = cluster_check;
+    let principals = match resolved {
+        Ok(p) => p,
+        Err(d) => {
+            diags.extend(d);
+            Vec::new()
+        }
+    };
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(principals)
+    }
+}
+
+/// Provisions the permission set to the grant's account, so the role there
+/// carries the set's current policies.
+pub async fn provision(env: &Env<'_>, ps_arn: &str, ps_name: &str) -> Result<(), Diagnostics> {
+    let ps = env.permission_set(ps_arn, ps_name);
+    permission_set::provision(env.ctx, &ps, &env.account, env.deadline)
+        .await
+        .map_err(|e| e.to_diagnostics("Could not provision the permission set to the account"))
+}
+
+/// Waits for the reserved role Identity Center creates for the assignment.
+pub async fn wait_for_role(env: &Env<'_>, ps_name: &str) -> Result<ReservedRole, Diagnostics> {
+    reserved_role::wait_for(
+        env.ctx,
+        &env.clients.iam,
+        ps_name,
+        &env.account,
+        env.deadline,
+    )
+    .await
+    .map_err(|e| e.to_diagnostics("The reserved role did not appear"))
+}
+
 /// Checks, before anything is written to them, that the clusters accept
 /// access entries. `role_without_path` feeds the aws-auth advice when known.
-pub async fn check_clusters(
+async fn check_clusters(
     env: &Env<'_>,
     clusters: &[String],
     ps_name: &str,
@@ -250,22 +323,29 @@ impl DesiredEntry {
             groups: g.kubernetes_groups_set(),
             username: g.kubernetes_username.clone(),
             tags: g.tags_all_map(),
-            associations: g
-                .access_policy
-                .iter()
-                .map(|p| {
-                    let arn = access_policy_arn(&p.policy, partition);
-                    (
-                        arn.clone(),
-                        Association {
-                            policy_arn: arn,
-                            namespaces: p.namespaces.clone(),
-                        },
-                    )
-                })
-                .collect(),
+            associations: desired_associations(&g.access_policy, partition),
         }
     }
+}
+
+/// The associations `access_policy` blocks ask for, by full policy ARN.
+pub fn desired_associations(
+    policies: &[AccessPolicyModel],
+    partition: &str,
+) -> BTreeMap<String, Association> {
+    policies
+        .iter()
+        .map(|p| {
+            let arn = access_policy_arn(&p.policy, partition);
+            (
+                arn.clone(),
+                Association {
+                    policy_arn: arn,
+                    namespaces: p.namespaces.clone(),
+                },
+            )
+        })
+        .collect()
 }
 
 /// What a cluster's entry is known to look like before converging it.
@@ -329,7 +409,7 @@ fn fail(
 /// moves it from an old role (deleting the old entry first, since that role
 /// no longer exists), updates groups and username, and converges the policy
 /// associations.
-pub async fn converge_cluster(
+async fn converge_cluster(
     env: &Env<'_>,
     cluster: &str,
     role: &ReservedRole,
@@ -483,6 +563,63 @@ pub async fn converge_cluster(
     outcome
 }
 
+/// Converges every cluster of `work` at once (see [`converge_cluster`]) and
+/// records each outcome in `progress`.
+pub async fn converge_clusters(
+    env: &Env<'_>,
+    work: Vec<(&str, Known)>,
+    role: &ReservedRole,
+    ps_name: &str,
+    desired: &DesiredEntry,
+    progress: &mut Grant,
+) -> Diagnostics {
+    let outcomes = join_all(
+        work.into_iter()
+            .map(|(c, known)| converge_cluster(env, c, role, ps_name, known, desired)),
+    )
+    .await;
+    let mut diags = Diagnostics::new();
+    for o in &outcomes {
+        if let Some(d) = record_cluster(progress, o) {
+            diags.extend(d);
+        }
+    }
+    diags
+}
+
+/// Deletes the access entries of `targets` (cluster, principal ARN), all at
+/// once. Each deleted (or already gone) entry leaves `access_entries`, and
+/// its cluster leaves `cluster_names`.
+pub async fn delete_entries(
+    ctx: &Ctx,
+    clients: &AwsClients,
+    targets: &[(String, String)],
+    progress: &mut Grant,
+) -> Diagnostics {
+    let results = join_all(targets.iter().map(|(c, principal)| async move {
+        (
+            c,
+            access_entries::delete(ctx, &clients.eks, c, principal).await,
+        )
+    }))
+    .await;
+    let mut diags = Diagnostics::new();
+    for (c, r) in results {
+        match r {
+            Ok(()) => {
+                if let Some(e) = progress.access_entries.as_mut() {
+                    e.remove(c);
+                }
+                progress.remove_cluster(c);
+            }
+            Err(e) => diags.extend(
+                e.to_diagnostics(format!("Could not delete the access entry on cluster {c}")),
+            ),
+        }
+    }
+    diags
+}
+
 /// Deletes entries of dead earlier roles of this permission set on a cluster
 /// the grant is about to use. Best effort: a failure here only leaves an
 /// entry that grants nothing, so it is logged, not reported.
@@ -506,7 +643,7 @@ async fn remove_stale_entries(env: &Env<'_>, cluster: &str, ps_name: &str, role_
 
 /// Records a cluster outcome: the entry in `access_entries`, and the cluster
 /// in `cluster_names` only when it fully matches the grant.
-pub fn record_cluster(progress: &mut Grant, outcome: &ClusterOutcome) -> Option<Diagnostics> {
+fn record_cluster(progress: &mut Grant, outcome: &ClusterOutcome) -> Option<Diagnostics> {
     let entries = progress.access_entries.get_or_insert_with(BTreeMap::new);
     match &outcome.entry {
         EntryAfter::Exists(e) => {
@@ -530,7 +667,7 @@ pub fn record_cluster(progress: &mut Grant, outcome: &ClusterOutcome) -> Option<
 }
 
 /// Resolves principals, reporting each failure at its attribute.
-pub async fn resolve_principals(
+async fn resolve_principals(
     env: &Env<'_>,
     wanted: &[(PrincipalKind, String)],
 ) -> Result<Vec<Principal>, Diagnostics> {

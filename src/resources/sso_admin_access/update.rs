@@ -5,15 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use futures_util::future::join_all;
 use tokio::time::Instant;
 
-use super::access_entries;
 use super::model::Grant;
-use super::permission_set::{self, PsRef};
-use super::policy::partition_of_region;
+use super::permission_set;
 use super::private::Private;
-use super::reserved_role;
 use super::steps::{self, DesiredEntry, Env, Known};
 use super::{Outcome, failed};
 use crate::aws::iam::ReservedRole;
@@ -33,14 +29,11 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     private.importing = false;
     let deadline = Instant::now()
         + steps::timeout(planned.timeouts.as_ref().and_then(|t| t.update.as_deref()));
-    let clients = match state.clients().await {
+    let account = prior.account_id.clone().unwrap_or_default();
+    let clients = match steps::clients_for(state, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::unchanged(&prior, private, d),
     };
-    let account = prior.account_id.clone().unwrap_or_default();
-    if let Err(d) = clients.check_account(&account).await {
-        return Outcome::unchanged(&prior, private, d);
-    }
     let (instance_arn, identity_store_id) = match (&prior.instance_arn, &prior.identity_store_id) {
         (Some(i), Some(s)) => (i.clone(), s.clone()),
         _ => match clients.sso_instance().await {
@@ -54,13 +47,24 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             }
         },
     };
+    // Already cached by the account check above: no extra AWS call.
+    let partition = match clients.caller_partition().await {
+        Ok(p) => p,
+        Err(e) => {
+            return Outcome::unchanged(
+                &prior,
+                private,
+                e.to_diagnostics("Could not identify the caller's AWS partition"),
+            );
+        }
+    };
     let env = Env {
         ctx,
         clients,
         instance_arn,
         identity_store_id,
         account: account.clone(),
-        partition: partition_of_region(&clients.region),
+        partition,
         deadline,
     };
     let ps_arn = prior.permission_set_arn.clone().unwrap_or_default();
@@ -128,36 +132,23 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|c| !prior_entries.contains_key(*c))
         .cloned()
         .collect();
-    let (cluster_check, resolved) = tokio::join!(
-        steps::check_clusters(
-            &env,
-            &new_clusters,
-            &ps_name,
-            prior.reserved_role_arn_without_path.as_deref()
-        ),
-        steps::resolve_principals(&env, &new_principals)
-    );
-    let mut diags = cluster_check;
-    let resolved = match resolved {
+    let resolved = match steps::preflight(
+        &env,
+        &new_clusters,
+        &ps_name,
+        prior.reserved_role_arn_without_path.as_deref(),
+        &new_principals,
+    )
+    .await
+    {
         Ok(r) => r,
-        Err(d) => {
-            diags.extend(d);
-            Vec::new()
-        }
+        Err(d) => return Outcome::partial(progress, private, d),
     };
-    if diags.has_errors() {
-        return Outcome::partial(progress, private, diags);
-    }
 
     // 1. The permission set, when managed here.
     match (&planned.permission_set, &prior.permission_set) {
         (Some(desired), Some(before)) => {
-            let ps = PsRef {
-                sso: &clients.ssoadmin,
-                instance: &env.instance_arn,
-                arn: &ps_arn,
-                name: &desired.name,
-            };
+            let ps = env.permission_set(&ps_arn, &desired.name);
             let mut current = before.clone();
             if current != *desired {
                 private.needs_provision = true;
@@ -201,18 +192,8 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
 
     // 3. Push permission set changes to the account's role.
     if private.needs_provision && planned.permission_set.is_some() {
-        let ps = PsRef {
-            sso: &clients.ssoadmin,
-            instance: &env.instance_arn,
-            arn: &ps_arn,
-            name: &ps_name,
-        };
-        if let Err(e) = permission_set::provision(ctx, &ps, &account, deadline).await {
-            return Outcome::partial(
-                progress,
-                private,
-                e.to_diagnostics("Could not provision the permission set to the account"),
-            );
+        if let Err(d) = steps::provision(&env, &ps_arn, &ps_name).await {
+            return Outcome::partial(progress, private, d);
         }
         private.needs_provision = false;
     }
@@ -225,7 +206,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|p| !wanted_set.contains(*p))
         .filter_map(|(k, n)| prior_ids.get(n).map(|id| (*k, n.clone(), id.clone())))
         .collect();
-    let d = steps::unassign(&env, &ps_arn, &gone, &mut progress).await;
+    let d = steps::unassign(ctx, env.target(&ps_arn), deadline, &gone, &mut progress).await;
     if d.has_errors() {
         return Outcome::partial(progress, private, d);
     }
@@ -245,15 +226,9 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             path: String::new(),
             unique_id: String::new(),
         },
-        _ => match reserved_role::wait_for(ctx, &clients.iam, &ps_name, &account, deadline).await {
+        _ => match steps::wait_for_role(&env, &ps_name).await {
             Ok(r) => r,
-            Err(e) => {
-                return Outcome::partial(
-                    progress,
-                    private,
-                    e.to_diagnostics("The reserved role did not appear"),
-                );
-            }
+            Err(d) => return Outcome::partial(progress, private, d),
         },
     };
     steps::record_role(&mut progress, &role);
@@ -266,27 +241,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|(c, _)| !planned_set.contains(c))
         .map(|(c, e)| (c.clone(), e.principal_arn.clone()))
         .collect();
-    let deletions = join_all(removed.iter().map(|(c, principal)| async move {
-        (
-            c,
-            access_entries::delete(ctx, &clients.eks, c, principal).await,
-        )
-    }))
-    .await;
-    let mut diags = Diagnostics::new();
-    for (c, r) in deletions {
-        match r {
-            Ok(()) => {
-                if let Some(e) = progress.access_entries.as_mut() {
-                    e.remove(c);
-                }
-                progress.remove_cluster(c);
-            }
-            Err(e) => diags.extend(
-                e.to_diagnostics(format!("Could not delete the access entry on cluster {c}")),
-            ),
-        }
-    }
+    let mut diags = steps::delete_entries(ctx, clients, &removed, &mut progress).await;
     for c in prior_clusters
         .iter()
         .filter(|c| !planned_set.contains(c) && !prior_entries.contains_key(*c))
@@ -302,7 +257,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     let settings_same = before.groups == desired.groups
         && before.username == desired.username
         && before.associations == desired.associations;
-    let work: Vec<(&String, Known)> = planned_clusters
+    let work: Vec<(&str, Known)> = planned_clusters
         .iter()
         .filter_map(|c| {
             let known = match prior_entries.get(c) {
@@ -315,19 +270,12 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
                 }
                 Some(e) => Known::Unsure(e.clone()),
             };
-            Some((c, known))
+            Some((c.as_str(), known))
         })
         .collect();
-    let outcomes = join_all(
-        work.into_iter()
-            .map(|(c, known)| steps::converge_cluster(&env, c, &role, &ps_name, known, &desired)),
-    )
-    .await;
-    for o in &outcomes {
-        if let Some(d) = steps::record_cluster(&mut progress, o) {
-            diags.extend(d);
-        }
-    }
+    diags.extend(
+        steps::converge_clusters(&env, work, &role, &ps_name, &desired, &mut progress).await,
+    );
     progress.order_clusters_like(&planned_clusters);
     Outcome::partial(progress, private, diags)
 }

@@ -565,213 +565,170 @@ mod tests {
         assert_eq!(errors_for(|_| {}), vec![]);
     }
 
+    type Change = Box<dyn FnOnce(&mut BTreeMap<String, Value>)>;
+
+    /// A change that sets a top-level attribute.
+    fn put(name: &'static str, v: Value) -> Change {
+        Box::new(move |c| {
+            c.insert(name.to_string(), v);
+        })
+    }
+
+    /// A change that sets an attribute of the `permission_set` block.
+    fn put_ps(name: &'static str, v: Value) -> Change {
+        Box::new(move |c| set_ps_attr(c, name, v))
+    }
+
+    /// A change that removes a top-level attribute.
+    fn drop_attr(name: &'static str) -> Change {
+        Box::new(move |c| {
+            c.remove(name);
+        })
+    }
+
+    /// One `access_policy` block naming `policy`.
+    fn policy(policy: &str) -> Value {
+        obj(vec![(s::POLICY, Value::string(policy))])
+    }
+
     #[test]
     fn each_bad_input_names_its_attribute() {
-        type Change = Box<dyn FnOnce(&mut BTreeMap<String, Value>)>;
         let cases: Vec<(&str, Change)> = vec![
             (
                 "permission_set.name",
-                Box::new(|c| set_ps_attr(c, s::NAME, Value::string("x".repeat(33)))),
+                put_ps(s::NAME, Value::string("x".repeat(33))),
             ),
             (
                 "permission_set.name",
-                Box::new(|c| set_ps_attr(c, s::NAME, Value::string("bad name"))),
+                put_ps(s::NAME, Value::string("bad name")),
             ),
             (
                 "permission_set.session_duration",
-                Box::new(|c| set_ps_attr(c, s::SESSION_DURATION, Value::string("4h"))),
+                put_ps(s::SESSION_DURATION, Value::string("4h")),
             ),
             (
                 "permission_set.session_duration",
-                Box::new(|c| set_ps_attr(c, s::SESSION_DURATION, Value::string("PT13H"))),
+                put_ps(s::SESSION_DURATION, Value::string("PT13H")),
             ),
             (
                 "permission_set.inline_policy",
-                Box::new(|c| set_ps_attr(c, s::INLINE_POLICY, Value::string("{nope"))),
+                put_ps(s::INLINE_POLICY, Value::string("{nope")),
             ),
             (
                 "permission_set.inline_policy",
-                Box::new(|c| {
-                    set_ps_attr(
-                        c,
-                        s::INLINE_POLICY,
-                        Value::string("{\"Version\":\"2012-10-17\"}"),
-                    )
-                }),
+                put_ps(
+                    s::INLINE_POLICY,
+                    Value::string("{\"Version\":\"2012-10-17\"}"),
+                ),
             ),
             (
                 "permission_set.managed_policy_arns",
-                Box::new(|c| set_ps_attr(c, s::MANAGED_POLICY_ARNS, set(&["ViewOnlyAccess"]))),
+                put_ps(s::MANAGED_POLICY_ARNS, set(&["ViewOnlyAccess"])),
             ),
             (
                 "permission_set.description",
-                Box::new(|c| set_ps_attr(c, s::DESCRIPTION, Value::string(""))),
+                put_ps(s::DESCRIPTION, Value::string("")),
             ),
             (
                 "permission_set.relay_state",
-                Box::new(|c| set_ps_attr(c, s::RELAY_STATE, Value::string("x".repeat(241)))),
+                put_ps(s::RELAY_STATE, Value::string("x".repeat(241))),
             ),
             (
                 "access_policy[0].namespaces",
-                Box::new(|c| {
-                    c.insert(
-                        s::ACCESS_POLICY.into(),
-                        Value::List(vec![obj(vec![
-                            (s::POLICY, Value::string("AmazonEKSViewPolicy")),
-                            (s::NAMESPACES, Value::Set(vec![])),
-                        ])]),
-                    );
-                }),
+                put(
+                    s::ACCESS_POLICY,
+                    Value::List(vec![obj(vec![
+                        (s::POLICY, Value::string("AmazonEKSViewPolicy")),
+                        (s::NAMESPACES, Value::Set(vec![])),
+                    ])]),
+                ),
             ),
             (
                 "access_policy[0].policy",
-                Box::new(|c| {
-                    c.insert(
-                        s::ACCESS_POLICY.into(),
-                        Value::List(vec![obj(vec![(
-                            s::POLICY,
-                            Value::string("AmazonEKSSuperPolicy"),
-                        )])]),
-                    );
-                }),
+                put(
+                    s::ACCESS_POLICY,
+                    Value::List(vec![policy("AmazonEKSSuperPolicy")]),
+                ),
             ),
             (
                 "access_policy[0].policy",
-                Box::new(|c| {
-                    c.insert(
-                        s::ACCESS_POLICY.into(),
-                        Value::List(vec![obj(vec![(
-                            s::POLICY,
-                            Value::string("arn:aws:eks:eu-west-1:aws:cluster-access-policy/X"),
-                        )])]),
-                    );
-                }),
+                put(
+                    s::ACCESS_POLICY,
+                    Value::List(vec![policy(
+                        "arn:aws:eks:eu-west-1:aws:cluster-access-policy/X",
+                    )]),
+                ),
             ),
             (
                 "access_policy[1].policy",
-                Box::new(|c| {
-                    c.insert(
-                        s::ACCESS_POLICY.into(),
-                        Value::List(vec![
-                            obj(vec![(s::POLICY, Value::string("AmazonEKSViewPolicy"))]),
-                            obj(vec![(
-                                s::POLICY,
-                                Value::string(
-                                    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-                                ),
-                            )]),
-                        ]),
-                    );
-                }),
+                put(
+                    s::ACCESS_POLICY,
+                    Value::List(vec![
+                        policy("AmazonEKSViewPolicy"),
+                        policy("arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"),
+                    ]),
+                ),
             ),
             (
                 "access_policy[0].namespaces",
-                Box::new(|c| {
-                    c.insert(
-                        s::ACCESS_POLICY.into(),
-                        Value::List(vec![obj(vec![
-                            (s::POLICY, Value::string("AmazonEKSViewPolicy")),
-                            (s::NAMESPACES, set(&["Dev_Team"])),
-                        ])]),
-                    );
-                }),
+                put(
+                    s::ACCESS_POLICY,
+                    Value::List(vec![obj(vec![
+                        (s::POLICY, Value::string("AmazonEKSViewPolicy")),
+                        (s::NAMESPACES, set(&["Dev_Team"])),
+                    ])]),
+                ),
             ),
             (
                 "permission_set_arn",
-                Box::new(|c| {
-                    c.insert(s::PERMISSION_SET_ARN.into(), Value::string("arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef"));
-                }),
+                put(
+                    s::PERMISSION_SET_ARN,
+                    Value::string(
+                        "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef",
+                    ),
+                ),
             ),
-            (
-                "permission_set",
-                Box::new(|c| {
-                    c.remove(s::PERMISSION_SET);
-                }),
-            ),
-            (
-                "groups",
-                Box::new(|c| {
-                    c.remove(s::GROUPS);
-                }),
-            ),
-            (
-                "groups",
-                Box::new(|c| {
-                    c.insert(s::GROUPS.into(), set(&[""]));
-                }),
-            ),
-            (
-                "account_id",
-                Box::new(|c| {
-                    c.insert(s::ACCOUNT_ID.into(), Value::string("1234"));
-                }),
-            ),
-            (
-                "cluster_names[0]",
-                Box::new(|c| {
-                    c.insert(s::CLUSTER_NAMES.into(), list(&[""]));
-                }),
-            ),
+            ("permission_set", drop_attr(s::PERMISSION_SET)),
+            ("groups", drop_attr(s::GROUPS)),
+            ("groups", put(s::GROUPS, set(&[""]))),
+            ("account_id", put(s::ACCOUNT_ID, Value::string("1234"))),
+            ("cluster_names[0]", put(s::CLUSTER_NAMES, list(&[""]))),
             (
                 "cluster_names[1]",
-                Box::new(|c| {
-                    c.insert(s::CLUSTER_NAMES.into(), list(&["prod", "-prod"]));
-                }),
+                put(s::CLUSTER_NAMES, list(&["prod", "-prod"])),
             ),
             (
                 "cluster_names[2]",
-                Box::new(|c| {
-                    c.insert(s::CLUSTER_NAMES.into(), list(&["prod", "staging", "prod"]));
-                }),
+                put(s::CLUSTER_NAMES, list(&["prod", "staging", "prod"])),
             ),
+            ("cluster_names", put(s::CLUSTER_NAMES, Value::List(vec![]))),
             (
-                "cluster_names",
-                Box::new(|c| {
-                    c.insert(s::CLUSTER_NAMES.into(), Value::List(vec![]));
-                }),
+                "kubernetes_username",
+                put(s::KUBERNETES_USERNAME, Value::string("system:admin")),
             ),
             (
                 "kubernetes_username",
-                Box::new(|c| {
-                    c.insert(s::KUBERNETES_USERNAME.into(), Value::string("system:admin"));
-                }),
-            ),
-            (
-                "kubernetes_username",
-                Box::new(|c| {
-                    c.insert(s::KUBERNETES_USERNAME.into(), Value::string("eks:me"));
-                }),
+                put(s::KUBERNETES_USERNAME, Value::string("eks:me")),
             ),
             (
                 "kubernetes_groups",
-                Box::new(|c| {
-                    c.insert(s::KUBERNETES_GROUPS.into(), set(&["system:masters"]));
-                }),
+                put(s::KUBERNETES_GROUPS, set(&["system:masters"])),
             ),
             (
                 "timeouts.create",
-                Box::new(|c| {
-                    c.insert(
-                        s::TIMEOUTS.into(),
-                        obj(vec![(s::CREATE, Value::string("20 minutes"))]),
-                    );
-                }),
+                put(
+                    s::TIMEOUTS,
+                    obj(vec![(s::CREATE, Value::string("20 minutes"))]),
+                ),
             ),
             (
                 "tags[\"aws:x\"]",
-                Box::new(|c| {
-                    c.insert(
-                        s::TAGS.into(),
-                        Value::Map([("aws:x".to_string(), Value::string("v"))].into()),
-                    );
-                }),
+                put(
+                    s::TAGS,
+                    Value::Map([("aws:x".to_string(), Value::string("v"))].into()),
+                ),
             ),
-            (
-                "users",
-                Box::new(|c| {
-                    c.insert(s::USERS.into(), set(&["EKS_Cluster_Admins"]));
-                }),
-            ),
+            ("users", put(s::USERS, set(&["EKS_Cluster_Admins"]))),
         ];
         assert!(cases.len() >= 15);
         for (path, change) in cases {
