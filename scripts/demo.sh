@@ -207,6 +207,12 @@ j1_role_no_path="$(out J1 reserved_role_arn_without_path)"
 j1_creator="$(out J1 creator_role_arn)"
 info "reserved role, full ARN (access entries): $j1_role"
 info "reserved role without path (aws-auth):    $j1_role_no_path"
+j1_lookup="$(out J1 reserved_role_lookup_arn)"
+info "same role via data.eks_sso_reserved_role:  $j1_lookup"
+if [[ "$j1_lookup" != "$j1_role" ]]; then
+  echo "demo: data.eks_sso_reserved_role found $j1_lookup, but the grant reports $j1_role" >&2
+  exit 1
+fi
 info "cluster creator role:                     $j1_creator"
 show_access_entry "$j1_cluster"
 info "~/.aws/config (aws_config):"

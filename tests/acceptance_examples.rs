@@ -229,6 +229,8 @@ fn blog_sso_admin_example_is_journey_j1_end_to_end() {
         run.output_str("reserved_role_arn_without_path"),
         format!("arn:aws:iam::{MEMBER}:role/{name}")
     );
+    // The data source finds the same role by permission set name.
+    assert_eq!(run.output_str("reserved_role_lookup_arn"), role_arn);
     let creator_arn = run.output_str("creator_role_arn");
     assert_eq!(
         creator_arn,

@@ -81,6 +81,17 @@ resource "eks_sso_admin_access" "cluster_admins" {
   }
 }
 
+# Blog step 2 ends with "AWS creates AWSReservedSSO_EKSClusterAdminAccess_<suffix>".
+# Other stacks (an aws-auth module, a cluster created elsewhere) can find that
+# role by permission set name alone; this lookup shows how, and must agree with
+# the grant's own reserved_role_arn.
+data "eks_sso_reserved_role" "admins" {
+  permission_set_name = eks_sso_admin_access.cluster_admins.permission_set.name
+  wait                = "2m"
+
+  depends_on = [eks_sso_admin_access.cluster_admins]
+}
+
 # Blog: `aws configure sso` (profile EKSClusterAdminAccess-EKSAccount1), plus a
 # profile that assumes EKSClusterCreator through it (the blog's
 # `aws sts assume-role ... --profile EKSClusterAdminAccess-EKSAccount1`).

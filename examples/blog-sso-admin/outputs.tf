@@ -13,6 +13,11 @@ output "reserved_role_arn_without_path" {
   value       = eks_sso_admin_access.cluster_admins.reserved_role_arn_without_path
 }
 
+output "reserved_role_lookup_arn" {
+  description = "The same role found by name with data.eks_sso_reserved_role, as another stack would."
+  value       = data.eks_sso_reserved_role.admins.arn
+}
+
 output "permission_set_arn" {
   value = eks_sso_admin_access.cluster_admins.permission_set_arn
 }
