@@ -72,8 +72,10 @@ demo: venv
 # overhead over the emulator's delays through real Terraform
 # (benches/apply_overhead.rs).
 bench: venv
-	$(CARGO) bench --bench startup
-	$(CARGO) bench --bench apply_overhead
+	$(CARGO) build --release
+	cp target/release/terraform-provider-eks target/bench-terraform-provider-eks
+	EKS_PROVIDER_BIN=$(ROOT)/target/bench-terraform-provider-eks $(CARGO) bench --bench startup
+	EKS_PROVIDER_BIN=$(ROOT)/target/bench-terraform-provider-eks $(CARGO) bench --bench apply_overhead
 
 clean:
 	$(CARGO) clean

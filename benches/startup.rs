@@ -6,6 +6,11 @@
 //! answer GetProviderSchema are the costs users pay most often. This measures
 //! them the way Terraform sees them: a fresh process with AutoMTLS, a client
 //! certificate, and a real gRPC call over the unix socket.
+//!
+//! `make bench` sets `EKS_PROVIDER_BIN` to a copy of `cargo build --release`'s
+//! binary: benchmarks build with dev-dependency features (aws-lc for the test
+//! client's P-521 certificate), which would change what the provider uses to
+//! generate its own key and so what start-up costs.
 
 #[path = "../tests/support/plugin_client.rs"]
 mod plugin_client;
@@ -22,8 +27,8 @@ const LAUNCHES: usize = 41;
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not meaningful here.
     let client = Arc::new(ClientCert::generate());
-    let binary = std::path::Path::new(plugin_client::BIN);
-    let size = std::fs::metadata(binary).map(|m| m.len()).unwrap_or(0);
+    let binary = std::path::PathBuf::from(plugin_client::binary());
+    let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -34,7 +34,8 @@
 //! - `ssoadmin`, `identitystore`: Identity Center clients (`sso.*`), whose
 //!   every request attempt already passes the shared 20 TPS token bucket;
 //! - `region`, `sso_region`, `default_tags`, [`AwsClients::merged_tags`];
-//! - [`AwsClients::cluster_account_id`] and [`AwsClients::sso_instance`]
+//! - [`AwsClients::cluster_account_id`], [`AwsClients::caller_partition`]
+//!   (both from one cached GetCallerIdentity) and [`AwsClients::sso_instance`]
 //!   (cached after the first success);
 //! - [`AwsClients::check_account`] for the "wrong account" error;
 //! - [`AwsClients::assignment_permit`]: hold one per in-flight

@@ -100,7 +100,7 @@ pub fn server_config(
     identity: &ServerIdentity,
     client_cert_pem: &str,
 ) -> Result<Arc<ServerConfig>, TlsError> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(server_crypto());
     let verifier = PinnedClientCert::from_pem(client_cert_pem, &provider)?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -111,6 +111,22 @@ pub fn server_config(
         )?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The crypto behind our TLS server: ring for randomness, key exchange,
+/// ciphers and our own signature, aws-lc only to verify the client's.
+///
+/// aws-lc seeds its random generator from CPU jitter on first use, which
+/// costs about 30 ms: a third of a plan's provider start-ups would be spent
+/// there. ring reads the OS generator instead. ring cannot verify P-521
+/// signatures, and go-plugin's client certificates are P-521, so signature
+/// verification (which needs no randomness) stays with aws-lc.
+fn server_crypto() -> CryptoProvider {
+    CryptoProvider {
+        signature_verification_algorithms: rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms,
+        ..rustls::crypto::ring::default_provider()
+    }
 }
 
 /// Accepts exactly the certificates Terraform gave us in PLUGIN_CLIENT_CERT.
@@ -235,7 +251,7 @@ mod tests {
 
     #[test]
     fn pins_exactly_the_given_certificate() {
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        let provider = server_crypto();
         let client = ServerIdentity::generate().unwrap();
         let other = ServerIdentity::generate().unwrap();
         let pem_text = pem_of(&client.cert);

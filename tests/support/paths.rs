@@ -41,9 +41,13 @@ pub fn terraform_bin() -> PathBuf {
     launcher
 }
 
-/// The provider binary Cargo built for this test run.
+/// The provider binary: `EKS_PROVIDER_BIN` when set (`make bench` points it
+/// at the plain release build), otherwise the one Cargo built for this run.
 pub fn provider_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks"))
+    std::env::var_os("EKS_PROVIDER_BIN")
+        .filter(|b| !b.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-eks")))
 }
 
 /// Variables passed through from the test runner; everything else (notably

@@ -23,6 +23,16 @@ use tokio_rustls::TlsConnector;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-eks");
+
+/// The binary to launch: `EKS_PROVIDER_BIN` when set (the benchmark points it
+/// at the plain release build, whose features the test build does not share),
+/// otherwise the one Cargo built for this test run.
+pub fn binary() -> String {
+    std::env::var("EKS_PROVIDER_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| BIN.to_string())
+}
 pub const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 /// Variables that must not leak from the developer's shell into a test.
@@ -190,10 +200,10 @@ impl Launch {
     pub fn spawn(self) -> Plugin {
         let mut cmd = if self.orphan {
             let mut c = Command::new("sh");
-            c.arg("-c").arg("\"$0\" \"$@\" & sleep 2").arg(BIN);
+            c.arg("-c").arg("\"$0\" \"$@\" & sleep 2").arg(binary());
             c
         } else {
-            Command::new(BIN)
+            Command::new(binary())
         };
         for k in SCRUBBED {
             cmd.env_remove(k);
