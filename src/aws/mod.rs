@@ -18,6 +18,7 @@ pub mod limiter;
 pub mod policy_json;
 pub mod retry;
 pub mod ssoadmin;
+pub mod tags;
 pub mod wait;
 
 pub use errors::{AwsError, AwsResultExt, ErrorKind, SdkResultExt, Service};

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::policy_doc::decode_document;
 use crate::aws::retry::{RetryPolicy, retry_while};
+use crate::aws::tags::TagChanges;
 use crate::aws::{AwsError, AwsResultExt, Class, ErrorKind, SdkResultExt, Service};
 use crate::tfplugin::framework::Ctx;
 
@@ -287,16 +288,10 @@ pub async fn sync_role_tags(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let removed: Vec<String> = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .cloned()
-        .collect();
-    let changed: BTreeMap<String, String> = new
-        .iter()
-        .filter(|(k, v)| old.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let TagChanges {
+        removed,
+        set: changed,
+    } = TagChanges::between(old, new);
     if !removed.is_empty() {
         iam.untag_role()
             .role_name(name)
@@ -336,16 +331,10 @@ pub async fn sync_policy_tags(
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
-    let removed: Vec<String> = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .cloned()
-        .collect();
-    let changed: BTreeMap<String, String> = new
-        .iter()
-        .filter(|(k, v)| old.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let TagChanges {
+        removed,
+        set: changed,
+    } = TagChanges::between(&old, new);
     if !removed.is_empty() {
         iam.untag_policy()
             .policy_arn(arn)

@@ -16,6 +16,7 @@ use super::schema::DEFAULT_SESSION_DURATION;
 use super::validate::iso_duration_seconds;
 use crate::aws::policy_json::semantically_equal;
 use crate::aws::retry::retry_conflicts;
+use crate::aws::tags::TagChanges;
 use crate::aws::wait::{WaitError, poll};
 use crate::aws::{AwsError, AwsResultExt, ErrorKind, SdkResultExt, Service};
 use crate::tfplugin::framework::Ctx;
@@ -409,16 +410,10 @@ pub async fn converge_tags(
     current: &BTreeMap<String, String>,
     desired: &BTreeMap<String, String>,
 ) -> Result<bool, AwsError> {
-    let removed: Vec<String> = current
-        .keys()
-        .filter(|k| !desired.contains_key(*k))
-        .cloned()
-        .collect();
-    let changed: BTreeMap<String, String> = desired
-        .iter()
-        .filter(|(k, v)| current.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let TagChanges {
+        removed,
+        set: changed,
+    } = TagChanges::between(current, desired);
     if !removed.is_empty() {
         write_op!(
             ctx,
