@@ -22,6 +22,7 @@ use std::process::{Command, Stdio};
 
 use base64::Engine;
 use serde_json::{Value, json};
+use support::clients::{ClientRun as Run, run_client as run};
 use support::{ACCOUNT, Emulator, Tf, hcl_string, paths, provider_config};
 
 const REGION: &str = "eu-west-1";
@@ -142,52 +143,6 @@ fn clients() -> Clients {
             },
         ],
         python: paths::venv_python(),
-    }
-}
-
-/// What a client process did.
-struct Run {
-    what: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(self) -> Run {
-        assert!(
-            self.code == Some(0),
-            "{} failed ({:?})\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.what,
-            self.code,
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{} printed non-JSON ({e}):\n{}", self.what, self.stdout))
-    }
-}
-
-/// Runs `program` with exactly `env` (nothing inherited), so no developer
-/// profile, credential or token cache can take part.
-fn run(program: &Path, args: &[&str], env: &[(String, String)]) -> Run {
-    let mut cmd = Command::new(program);
-    cmd.args(args).env_clear().stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    Run {
-        what: format!("{} {}", program.display(), args.join(" ")),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 

@@ -31,10 +31,13 @@ import json
 import os
 import sys
 import urllib.error
-import urllib.request
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+# The control-API client shared with shell scripts; this file sits beside it.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emuctl  # noqa: E402
 
 MANAGEMENT_ACCOUNT = "123456789012"
 ORG_ROLE = "OrganizationAccountAccessRole"
@@ -46,21 +49,13 @@ class SetupError(Exception):
 
 
 def control(endpoint, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        endpoint.rstrip("/") + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
+    """emuctl's control-API call, with failures named as a setup step."""
     try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            raw = resp.read()
+        return emuctl.call(endpoint, method, path, body)
     except urllib.error.HTTPError as e:
         raise SetupError(f"{method} {path}: HTTP {e.code}: {e.read().decode(errors='replace')}") from e
     except urllib.error.URLError as e:
         raise SetupError(f"{method} {path}: {e.reason}") from e
-    return json.loads(raw) if raw.strip() else None
 
 
 def client(service, endpoint, region="us-east-1", creds=None):

@@ -70,14 +70,7 @@ pub mod test_support {
 
     /// The attribute path of each diagnostic, in order ("" for none).
     pub fn error_paths(d: &Diagnostics) -> Vec<String> {
-        d.0.iter()
-            .map(|x| {
-                x.attribute
-                    .as_ref()
-                    .map(|p| p.to_string())
-                    .unwrap_or_default()
-            })
-            .collect()
+        d.attribute_paths()
     }
 }
 

@@ -371,14 +371,7 @@ mod tests {
         Value::string(v)
     }
     fn paths(d: &Diagnostics) -> Vec<String> {
-        d.0.iter()
-            .map(|x| {
-                x.attribute
-                    .as_ref()
-                    .map(|p| p.to_string())
-                    .unwrap_or_default()
-            })
-            .collect()
+        d.attribute_paths()
     }
 
     #[test]

@@ -105,6 +105,19 @@ impl Diagnostics {
             attribute: None,
         });
     }
+    /// The attribute path of each diagnostic, in order (`""` for none): what
+    /// tests compare against.
+    pub fn attribute_paths(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }

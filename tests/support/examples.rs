@@ -15,6 +15,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+use super::clients::run_client;
 use super::emulator::Emulator;
 use super::paths;
 use super::terraform::Tf;
@@ -108,49 +109,6 @@ pub fn setup_world(emulator: &Emulator, spec: &Value) -> Value {
         .unwrap_or_else(|e| panic!("demo_setup.py printed non-JSON ({e}): {stdout}"))
 }
 
-/// What a client process did.
-#[derive(Debug)]
-pub struct ClientRun {
-    pub what: String,
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl ClientRun {
-    pub fn ok(self) -> ClientRun {
-        assert!(
-            self.code == Some(0),
-            "{} failed ({:?})\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.what,
-            self.code,
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-}
-
-/// Runs `program` with exactly `env` (nothing inherited but PATH), so no
-/// developer profile, kubeconfig or token cache takes part.
-fn run_client(program: &Path, args: &[&str], env: &[(&str, &Path)]) -> ClientRun {
-    let mut cmd = Command::new(program);
-    cmd.args(args).stdin(Stdio::null());
-    paths::scrub_env(&mut cmd);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    ClientRun {
-        what: format!("{} {}", program.display(), args.join(" ")),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -174,14 +132,13 @@ pub fn kubectl_view(kubeconfig: &str) -> Value {
     let dir = tempfile::tempdir().expect("temp dir for kubectl");
     let file = dir.path().join("config");
     fs::write(&file, kubeconfig).expect("write kubeconfig");
-    let run = run_client(
+    run_client(
         &kubectl(),
         &["config", "view", "-o", "json"],
-        &[("KUBECONFIG", &file), ("HOME", dir.path())],
+        &[("KUBECONFIG", file.as_path()), ("HOME", dir.path())],
     )
-    .ok();
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("kubectl printed non-JSON ({e}):\n{}", run.stdout))
+    .ok()
+    .json()
 }
 
 /// The venv's AWS CLI (pinned in tests/requirements.txt).
@@ -216,8 +173,8 @@ impl AwsConfigFile {
             &aws_cli(),
             &["configure", "get", key, "--profile", profile],
             &[
-                ("AWS_CONFIG_FILE", &config),
-                ("AWS_SHARED_CREDENTIALS_FILE", &missing),
+                ("AWS_CONFIG_FILE", config.as_path()),
+                ("AWS_SHARED_CREDENTIALS_FILE", missing.as_path()),
                 ("HOME", self.dir.path()),
             ],
         )
