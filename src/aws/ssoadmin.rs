@@ -32,6 +32,26 @@ pub async fn list_instances(client: &Client) -> Result<Vec<SsoInstance>, AwsErro
     Ok(out)
 }
 
+/// Whether `instance_arn` exists where the sso-side clients point.
+///
+/// Asked only after an sso-admin call answered "not found": AWS uses
+/// ResourceNotFoundException both for a deleted permission set and for an
+/// instance it cannot find (a wrong `sso.region`, or credentials of another
+/// organization), and only the first may drop a grant from state.
+pub async fn instance_exists(client: &Client, instance_arn: &str) -> Result<bool, AwsError> {
+    match client
+        .describe_instance()
+        .instance_arn(instance_arn)
+        .send()
+        .await
+        .aws(Service::SsoAdmin, "DescribeInstance")
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Chooses the instance: the configured one (which must be listed, since its
 /// identity store ID comes from the listing), or the only one there is.
 pub fn pick_instance(

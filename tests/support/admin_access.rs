@@ -207,6 +207,60 @@ impl Env {
     pub fn state(&self) -> Value {
         self.emulator.state()
     }
+
+    /// Assigns `ps_arn` to group `group` in `account` outside Terraform, as a
+    /// console user would, and waits for it. Returns the reserved role's ARN
+    /// when `account` is the test credentials' own (`ACCOUNT`).
+    pub fn assign_group(&self, ps_arn: &str, account: &str, group: &str) -> Option<String> {
+        let out = self.oob(
+            &self.sso_region,
+            &[
+                "assign",
+                "--instance-arn",
+                &self.instance_arn,
+                "--permission-set-arn",
+                ps_arn,
+                "--account",
+                account,
+                "--principal-type",
+                "GROUP",
+                "--principal-id",
+                self.group_id(group),
+            ],
+        );
+        out["role_arn"].as_str().map(str::to_string)
+    }
+
+    /// An access entry for `principal` on `cluster`, made outside Terraform,
+    /// with one access policy (cluster-wide when `namespaces` is empty).
+    pub fn create_entry_by_hand(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy: &str,
+        namespaces: &[&str],
+    ) {
+        self.call(
+            "eks",
+            "create_access_entry",
+            json!({"clusterName": cluster, "principalArn": principal}),
+        );
+        let scope = if namespaces.is_empty() {
+            json!({"type": "cluster"})
+        } else {
+            json!({"type": "namespace", "namespaces": namespaces})
+        };
+        self.call(
+            "eks",
+            "associate_access_policy",
+            json!({
+                "clusterName": cluster,
+                "principalArn": principal,
+                "policyArn": access_policy_arn(policy),
+                "accessScope": scope,
+            }),
+        );
+    }
 }
 
 /// `permission_set { ... }` of a grant.

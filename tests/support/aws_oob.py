@@ -11,6 +11,12 @@ Prints one JSON object on stdout.
       Any boto3 client method, e.g. `call eks delete_access_entry
       '{"clusterName": "prod", "principalArn": "arn:..."}'`.
 
+  aws_oob.py --endpoint URL --region R assign --instance-arn ARN
+      --permission-set-arn ARN --account ID --principal-type GROUP --principal-id ID
+      Assigns the permission set as a console user would and waits until the
+      assignment has succeeded (and, in the caller's own account, until IAM
+      shows the reserved role). Prints the role's ARN and name when known.
+
   aws_oob.py --endpoint URL --region R reassign --instance-arn ARN
       --permission-set-arn ARN --account ID --principal-type GROUP --principal-id ID
       Removes the account assignment, waits until IAM Identity Center has
@@ -78,6 +84,41 @@ def wait_roles(iam, name, want_present, deadline):
         time.sleep(0.1)
 
 
+def assignment_of(args):
+    return dict(
+        InstanceArn=args.instance_arn,
+        TargetId=args.account,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=args.permission_set_arn,
+        PrincipalType=args.principal_type,
+        PrincipalId=args.principal_id,
+    )
+
+
+def assign(args):
+    sso = client("sso-admin", args)
+    deadline = time.monotonic() + args.timeout
+    created = sso.create_account_assignment(**assignment_of(args))["AccountAssignmentCreationStatus"]
+    wait_status(
+        lambda rid: sso.describe_account_assignment_creation_status(
+            InstanceArn=args.instance_arn, AccountAssignmentCreationRequestId=rid
+        ),
+        "AccountAssignmentCreationStatus",
+        created["RequestId"],
+        deadline,
+    )
+    out = {"role_arn": None, "role_name": None}
+    own_account = client("sts", args).get_caller_identity()["Account"]
+    if args.account == own_account:
+        name = sso.describe_permission_set(
+            InstanceArn=args.instance_arn, PermissionSetArn=args.permission_set_arn
+        )["PermissionSet"]["Name"]
+        role = wait_roles(client("iam", args, region="us-east-1"), name, True, deadline)[0]
+        out = {"role_arn": role["Arn"], "role_name": role["RoleName"]}
+    print(json.dumps(out))
+    return 0
+
+
 def reassign(args):
     sso = client("sso-admin", args)
     iam = client("iam", args, region="us-east-1")
@@ -86,14 +127,7 @@ def reassign(args):
         InstanceArn=args.instance_arn, PermissionSetArn=args.permission_set_arn
     )["PermissionSet"]["Name"]
     old = reserved_roles(iam, name)
-    assignment = dict(
-        InstanceArn=args.instance_arn,
-        TargetId=args.account,
-        TargetType="AWS_ACCOUNT",
-        PermissionSetArn=args.permission_set_arn,
-        PrincipalType=args.principal_type,
-        PrincipalId=args.principal_id,
-    )
+    assignment = assignment_of(args)
 
     deleted = sso.delete_account_assignment(**assignment)["AccountAssignmentDeletionStatus"]
     wait_status(
@@ -139,16 +173,17 @@ def main():
     c.add_argument("method")
     c.add_argument("params", nargs="?")
 
-    r = sub.add_parser("reassign", help="remove and re-add an account assignment")
-    r.add_argument("--instance-arn", required=True)
-    r.add_argument("--permission-set-arn", required=True)
-    r.add_argument("--account", required=True)
-    r.add_argument("--principal-type", required=True, choices=["GROUP", "USER"])
-    r.add_argument("--principal-id", required=True)
-    r.add_argument("--timeout", type=float, default=60.0)
+    for name, what in (("assign", "assign a permission set and wait"), ("reassign", "remove and re-add an account assignment")):
+        r = sub.add_parser(name, help=what)
+        r.add_argument("--instance-arn", required=True)
+        r.add_argument("--permission-set-arn", required=True)
+        r.add_argument("--account", required=True)
+        r.add_argument("--principal-type", required=True, choices=["GROUP", "USER"])
+        r.add_argument("--principal-id", required=True)
+        r.add_argument("--timeout", type=float, default=60.0)
 
     args = parser.parse_args()
-    return call(args) if args.command == "call" else reassign(args)
+    return {"call": call, "assign": assign, "reassign": reassign}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -91,9 +91,13 @@ fn observed_from(entry: &aws_sdk_eks::types::AccessEntry) -> ObservedEntry {
     }
 }
 
-/// Creates the entry, retrying while EKS cannot see the role yet. An entry
-/// that already exists for the principal (left by an interrupted apply) is
-/// adopted and brought to `spec`.
+/// Creates the entry, retrying while EKS cannot see the role yet.
+///
+/// An entry that already exists for the principal is never adopted: it was
+/// not made by this resource (entries it made are recorded in state and
+/// converged through [`update`]), and taking it over would silently widen
+/// whatever access its owner gave. The caller gets the AlreadyExists error
+/// and reports it with an import hint; the entry is left exactly as it is.
 pub async fn create(
     ctx: &Ctx,
     eks: &Client,
@@ -108,7 +112,7 @@ pub async fn create(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let created = retry_eks_propagation(ctx, "CreateAccessEntry", deadline, || {
+    let out = retry_eks_propagation(ctx, "CreateAccessEntry", deadline, || {
         eks.create_access_entry()
             .cluster_name(cluster)
             .principal_arn(spec.principal_arn)
@@ -118,39 +122,17 @@ pub async fn create(
             .send()
             .map(|r| r.aws(EKS, "CreateAccessEntry"))
     })
-    .await;
-    match created {
-        Ok(out) => out.access_entry().map(observed_from).ok_or_else(|| {
-            AwsError::new(
-                EKS,
-                "CreateAccessEntry",
-                ErrorKind::Unexpected,
-                "the response has no accessEntry",
-            )
-            .about(label)
-        }),
-        Err(e) if e.is_already_exists() => {
-            let existing = describe(eks, cluster, spec.principal_arn)
-                .await?
-                .ok_or_else(|| e.clone().about(label.clone()))?;
-            let username_ok = spec.username.is_none_or(|u| u == existing.username);
-            if existing.kubernetes_groups == *spec.kubernetes_groups && username_ok {
-                Ok(existing)
-            } else {
-                update(
-                    ctx,
-                    eks,
-                    cluster,
-                    spec.principal_arn,
-                    spec.kubernetes_groups,
-                    spec.username,
-                    deadline,
-                )
-                .await
-            }
-        }
-        Err(e) => Err(e.about(label)),
-    }
+    .await
+    .about(label.clone())?;
+    out.access_entry().map(observed_from).ok_or_else(|| {
+        AwsError::new(
+            EKS,
+            "CreateAccessEntry",
+            ErrorKind::Unexpected,
+            "the response has no accessEntry",
+        )
+        .about(label)
+    })
 }
 
 /// Sets Kubernetes groups (always sent, so removals apply) and, when given,
@@ -312,38 +294,6 @@ pub async fn converge_associations(
     Ok(())
 }
 
-/// Entries on `cluster` for earlier reserved roles of the same permission
-/// set (`AWSReservedSSO_<name>_<other suffix>`): Identity Center keeps one
-/// role per permission set and account, so such a role no longer exists and
-/// its entry grants nothing. Left behind when a permission set was deleted
-/// and created again out of band.
-pub async fn stale_entries(
-    eks: &Client,
-    cluster: &str,
-    ps_name: &str,
-    current_role_arn: &str,
-) -> Result<Vec<String>, AwsError> {
-    let wanted = crate::aws::iam::reserved_role_regex(ps_name);
-    let mut pages = eks
-        .list_access_entries()
-        .cluster_name(cluster)
-        .into_paginator()
-        .items()
-        .send();
-    let mut out = Vec::new();
-    while let Some(p) = pages.next().await {
-        let principal = p
-            .aws(EKS, "ListAccessEntries")
-            .about(format!("cluster {cluster}"))?;
-        let is_reserved = principal.contains(":role/aws-reserved/sso.amazonaws.com/");
-        let name = principal.rsplit('/').next().unwrap_or_default();
-        if is_reserved && wanted.is_match(name) && principal != current_role_arn {
-            out.push(principal);
-        }
-    }
-    Ok(out)
-}
-
 fn describe_result(
     r: Result<aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryOutput, AwsError>,
 ) -> Result<Option<ObservedEntry>, AwsError> {
@@ -354,7 +304,9 @@ fn describe_result(
     }
 }
 
-async fn describe(
+/// The entry for `principal` on `cluster` without its associations;
+/// `Ok(None)` when there is none.
+pub async fn describe(
     eks: &Client,
     cluster: &str,
     principal: &str,
@@ -405,7 +357,14 @@ async fn list_associations(
 }
 
 /// Reads the entry and its associations (two calls, made together);
-/// `Ok(None)` when there is no entry (or no cluster).
+/// `Ok(None)` when the cluster is there but has no entry for `principal`.
+///
+/// EKS answers ResourceNotFoundException both for a missing entry and for a
+/// missing cluster. Only the first means the entry is gone: a missing
+/// cluster is just as likely the provider pointing at the wrong region or
+/// account, and treating it as "deleted" would drop the grant from state and
+/// orphan everything in AWS. So on that path alone one DescribeCluster tells
+/// the two apart, and a missing cluster is an error.
 pub async fn observe(
     eks: &Client,
     cluster: &str,
@@ -416,8 +375,39 @@ pub async fn observe(
         list_associations(eks, cluster, principal)
     );
     let Some(mut entry) = entry? else {
+        cluster_must_exist(eks, cluster).await?;
         return Ok(None);
     };
     entry.associations = assocs?.unwrap_or_default();
     Ok(Some(entry))
+}
+
+/// Succeeds when `cluster` exists; a missing cluster is a NotFound error
+/// that says where the provider looked.
+pub async fn cluster_must_exist(eks: &Client, cluster: &str) -> Result<(), AwsError> {
+    let region = eks
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    match eks
+        .describe_cluster()
+        .name(cluster)
+        .send()
+        .await
+        .aws(EKS, "DescribeCluster")
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Err(AwsError {
+            message: format!(
+                "{} The provider looked in region {region}: if that is the wrong region or account, fix the provider's \
+                 `region`/`assume_role`; if the cluster was deleted, remove it from cluster_names and apply with \
+                 -refresh=false.",
+                e.message
+            ),
+            ..e
+        }
+        .about(format!("cluster {cluster}"))),
+        Err(e) => Err(e.about(format!("cluster {cluster}"))),
+    }
 }

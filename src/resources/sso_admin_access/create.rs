@@ -11,7 +11,7 @@ use super::messages;
 use super::model::{Grant, PermissionSetModel};
 use super::permission_set;
 use super::private::Private;
-use super::steps::{self, DesiredEntry, Env, Known};
+use super::steps::{self, DesiredEntry, EntryCheck, Env, GrantSet, Known};
 use super::{Outcome, failed};
 use crate::provider::ProviderState;
 use crate::tfplugin::framework::{ApplyRequest, Ctx};
@@ -86,10 +86,18 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     // Checks that write nothing, together.
     let clusters: Vec<String> = planned.clusters().cloned().collect();
     let wanted = steps::wanted_principals(&planned);
-    let principals = match steps::preflight(&env, &clusters, &ps_name, None, &wanted).await {
-        Ok(p) => p,
-        Err(d) => return Outcome::nothing(d),
+    let referenced_arn = planned.permission_set_arn.clone().unwrap_or_default();
+    let entry_check = match &planned.permission_set {
+        Some(_) => EntryCheck::NewPermissionSet,
+        None => EntryCheck::LookUpRole {
+            ps_arn: &referenced_arn,
+        },
     };
+    let principals =
+        match steps::preflight(&env, &clusters, &ps_name, None, entry_check, &wanted).await {
+            Ok(p) => p,
+            Err(d) => return Outcome::nothing(d),
+        };
 
     let mut progress = Grant {
         account_id: planned.account_id.clone(),
@@ -182,7 +190,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     };
 
     // 2. Assignments.
-    let d = steps::assign(&env, &ps_arn, &principals, &mut progress).await;
+    let d = steps::assign(&env, &ps_arn, &principals, &mut progress, &mut private).await;
     if d.has_errors() {
         return Outcome::partial(progress, private, d);
     }
@@ -206,12 +214,16 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
 
     // 5 and 6. Entries and policy associations, all clusters at once.
     let desired = DesiredEntry::of(&planned, env.partition);
+    let grant_set = GrantSet {
+        arn: &ps_arn,
+        name: &ps_name,
+    };
     let work = clusters
         .iter()
         .map(|c| (c.as_str(), Known::Nothing))
         .collect();
     let diags =
-        steps::converge_clusters(&env, work, &role, &ps_name, &desired, &mut progress).await;
+        steps::converge_clusters(&env, work, &role, grant_set, &desired, &mut progress).await;
     progress.order_clusters_like(&clusters);
     Outcome::partial(progress, private, diags)
 }

@@ -45,6 +45,40 @@ pub fn duplicate_permission_set(
     d
 }
 
+/// An access entry for the reserved role exists on a cluster, and this
+/// resource did not make it. Taking it over would silently change (and
+/// usually widen) access someone else granted, and a later destroy would
+/// delete it, so the apply stops before touching it and says how to adopt
+/// it deliberately instead.
+pub fn entry_exists(
+    cluster: &str,
+    principal_arn: &str,
+    ps_name: &str,
+    ps_arn: &str,
+    account: &str,
+) -> Diagnostic {
+    let id = import_id(ps_arn, account, [&cluster.to_string()]);
+    Diagnostic {
+        severity: Severity::Error,
+        summary: format!("Cluster {cluster} already has an access entry for this permission set"),
+        detail: format!(
+            "EKS cluster {cluster} already has an access entry for {principal_arn}, the reserved role of permission \
+             set {ps_name} ({ps_arn}) in account {account}. This resource did not create it, so it will not take it \
+             over: its Kubernetes groups, username and access policies stay exactly as they are, and nothing was \
+             changed on it.\n\n\
+             To manage that entry (and the permission set's assignments in this account) with Terraform, import the \
+             existing grant instead of creating a new one:\n\n  \
+             import {{\n    to = {}.<name>\n    id = \"{id}\"\n  }}\n\n\
+             or: terraform import {}.<name> '{id}'\n\n\
+             Otherwise remove {cluster:?} from cluster_names, or delete the existing entry first if it is no longer \
+             wanted (aws eks delete-access-entry --cluster-name {cluster} --principal-arn {principal_arn}).",
+            s::TYPE_NAME,
+            s::TYPE_NAME,
+        ),
+        attribute: Some(AttributePath::attr(s::CLUSTER_NAMES)),
+    }
+}
+
 /// The cluster authenticates only through the aws-auth ConfigMap, so it
 /// cannot hold access entries.
 pub fn config_map_cluster(
@@ -90,6 +124,33 @@ mod tests {
         let text = &d.0[0].detail;
         assert!(text.contains("terraform import eks_sso_admin_access.<name> 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef,111122223333,prod+staging'"), "{text}");
         assert!(text.contains("\"EKSAdmin\""));
+    }
+
+    #[test]
+    fn existing_entry_message_names_everything_and_the_import() {
+        let d = entry_exists(
+            "prod",
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_LegacyViewers_0123456789abcdef",
+            "LegacyViewers",
+            "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef",
+            "111122223333",
+        );
+        assert!(d.summary.contains("prod"));
+        assert!(
+            d.detail
+                .contains("AWSReservedSSO_LegacyViewers_0123456789abcdef")
+        );
+        assert!(d.detail.contains("permission set LegacyViewers"));
+        assert!(d.detail.contains(
+            "id = \"arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef,111122223333,prod\""
+        ), "{}", d.detail);
+        assert!(
+            d.detail
+                .contains("import {\n    to = eks_sso_admin_access.<name>"),
+            "{}",
+            d.detail
+        );
+        assert_eq!(d.attribute, Some(AttributePath::attr(s::CLUSTER_NAMES)));
     }
 
     #[test]

@@ -177,7 +177,7 @@ impl Resource for SsoAdminAccess {
         read::read(&self.state, ctx, req).await
     }
 
-    async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
-        import::import(&self.state, id).await
+    async fn import(&self, ctx: &Ctx, id: &str) -> ImportResponse {
+        import::import(&self.state, ctx, id).await
     }
 }

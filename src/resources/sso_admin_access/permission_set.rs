@@ -551,6 +551,41 @@ pub async fn describe_name(
     }
 }
 
+/// Every account the permission set is provisioned to (an assignment
+/// provisions it, so this includes every account with an assignment);
+/// empty when the set is gone.
+pub async fn provisioned_accounts(
+    ctx: &Ctx,
+    sso: &Client,
+    instance: &str,
+    arn: &str,
+) -> Result<BTreeSet<String>, AwsError> {
+    let r = retry_conflicts(
+        ctx,
+        "ListAccountsForProvisionedPermissionSet",
+        || async move {
+            let mut pages = sso
+                .list_accounts_for_provisioned_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(arn)
+                .into_paginator()
+                .items()
+                .send();
+            let mut out = BTreeSet::new();
+            while let Some(a) = pages.next().await {
+                out.insert(a.aws(SSO, "ListAccountsForProvisionedPermissionSet")?);
+            }
+            Ok(out)
+        },
+    )
+    .await;
+    match r {
+        Ok(a) => Ok(a),
+        Err(e) if e.is_not_found() => Ok(BTreeSet::new()),
+        Err(e) => Err(e.about(format!("permission set {arn}"))),
+    }
+}
+
 /// A permission set as AWS has it. Parts not requested are `None`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ObservedPs {

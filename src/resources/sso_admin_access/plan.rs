@@ -777,7 +777,7 @@ mod tests {
         let prior = state();
         let private = Private {
             needs_provision: true,
-            importing: false,
+            ..Private::default()
         };
         let p = run(&prior, &config_of(&prior), &private);
         assert!(p.state.attr(s::RESERVED_ROLE_ARN).is_unknown());

@@ -1,6 +1,8 @@
 //! Private state: progress Terraform keeps for us but never shows, for work
 //! that the visible attributes cannot express.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,6 +14,14 @@ pub struct Private {
     pub needs_provision: bool,
     /// Set by import so the read that follows fills every attribute from AWS.
     pub importing: bool,
+    /// Identity-store IDs of principals whose assignment existed before this
+    /// resource asked for it (possible only with a referenced permission
+    /// set). The grant lists them, but did not make those assignments, so
+    /// removing a principal from the grant or destroying it leaves them in
+    /// place: removing someone else's last assignment would make AWS delete
+    /// the reserved role their access hangs on.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub foreign_assignments: BTreeSet<String>,
 }
 
 impl Private {
@@ -43,6 +53,7 @@ mod tests {
         let p = Private {
             needs_provision: true,
             importing: false,
+            foreign_assignments: ["g-1".to_string()].into(),
         };
         assert_eq!(Private::decode(&p.encode()), p);
         assert_eq!(Private::decode(b"garbage"), Private::default());

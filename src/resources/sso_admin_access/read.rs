@@ -22,6 +22,7 @@ use super::reserved_role;
 use super::steps;
 use crate::aws::AwsError;
 use crate::aws::arn::partition_of_arn;
+use crate::aws::ssoadmin::instance_exists;
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{Ctx, ReadRequest, ReadResponse};
@@ -66,6 +67,34 @@ pub async fn read(state: &ProviderState, ctx: &Ctx, req: ReadRequest) -> ReadRes
         }
         Ok(None) => respond(Value::Null, &Private::default(), Diagnostics::new()),
         Err(d) => respond(req.current_state, &private, d),
+    }
+}
+
+/// AWS said the permission set is not found. That means it was deleted only
+/// if the instance is still there: the same error comes back for an instance
+/// AWS cannot see (a wrong `sso.region`, or credentials of another
+/// organization), and dropping the grant from state then would orphan
+/// everything it made. So `Ok(None)` (drop from state) only once the
+/// instance is confirmed; otherwise an error that keeps state unchanged.
+async fn confirm_gone(
+    clients: &AwsClients,
+    instance_arn: &str,
+    ps_arn: &str,
+) -> Result<Option<Grant>, Diagnostics> {
+    match instance_exists(&clients.ssoadmin, instance_arn).await {
+        Ok(true) => Ok(None),
+        Ok(false) => Err(Diagnostics::from_error(
+            "IAM Identity Center instance not found",
+            format!(
+                "The Identity Center instance {instance_arn} was not found in {}; is `sso.region` right? (Also check \
+                 that `sso.profile`/`sso.assume_role` reach the organization's management or delegated-admin \
+                 account.) The state was left unchanged: permission set {ps_arn} was not treated as deleted.",
+                clients.sso_region
+            ),
+        )),
+        Err(e) => Err(e.to_diagnostics(format!(
+            "Could not confirm that permission set {ps_arn} was deleted"
+        ))),
     }
 }
 
@@ -134,7 +163,7 @@ async fn refresh(
     } else {
         match permission_set::describe_name(ctx, &clients.ssoadmin, &instance_arn, &ps_arn).await {
             Ok(Some(n)) => n,
-            Ok(None) => return Ok(None),
+            Ok(None) => return confirm_gone(clients, &instance_arn, &ps_arn).await,
             Err(e) => return Err(e.to_diagnostics("Could not read the permission set")),
         }
     };
@@ -211,12 +240,14 @@ async fn refresh(
         ps_obs.map_err(|e| e.to_diagnostics("Could not read the permission set"))?;
     if let Some(None) = ps_obs {
         // Deleted out of band: Terraform plans to create it again.
-        return Ok(None);
+        return confirm_gone(clients, &instance_arn, &ps_arn).await;
     }
     let observed_ps = observed_ps.or(ps_obs.flatten());
     let assigned = match assigned {
         Ok(a) => a,
-        Err(e) if e.is_not_found() && !managed => return Ok(None),
+        Err(e) if e.is_not_found() && !managed => {
+            return confirm_gone(clients, &instance_arn, &ps_arn).await;
+        }
         Err(e) => return Err(e.to_diagnostics("Could not list the permission set's assignments")),
     };
     let role = role.map_err(|e| e.to_diagnostics("Could not look up the reserved role"))?;
@@ -281,6 +312,8 @@ async fn refresh(
     g.instance_arn = Some(instance_arn);
     g.identity_store_id = Some(identity_store_id);
     if importing {
+        // Tags live on a managed set; a referenced one's are not the grant's.
+        g.tags.get_or_insert_with(BTreeMap::new);
         g.tags_all.get_or_insert_with(BTreeMap::new);
     }
     Ok(Some(g))

@@ -15,6 +15,7 @@ use super::model::{AccessEntryModel, AccessPolicyModel, Grant, PrincipalKind};
 use super::permission_set::{self, PsRef};
 use super::policy::access_policy_arn;
 use super::principals::{self, Principal};
+use super::private::Private;
 use super::reserved_role;
 use super::schema as s;
 use crate::aws::AwsError;
@@ -109,20 +110,23 @@ fn forget_principal(progress: &mut Grant, kind: PrincipalKind, name: &str) {
     }
 }
 
-/// Assigns every principal in `todo` (skipping ones AWS already lists),
-/// concurrently within the provider's assignment permits.
+/// Assigns every principal in `todo`, concurrently within the provider's
+/// assignment permits. A principal AWS already lists is not assigned again
+/// (the API accepts duplicates); it is recorded in the grant like the
+/// others, and in `private.foreign_assignments`, because this resource did
+/// not make that assignment and must never remove it.
 pub async fn assign(
     env: &Env<'_>,
     ps_arn: &str,
     todo: &[Principal],
     progress: &mut Grant,
+    private: &mut Private,
 ) -> Diagnostics {
     let mut diags = Diagnostics::new();
     if todo.is_empty() {
         return diags;
     }
     let target = env.target(ps_arn);
-    // The API accepts duplicates, so look first.
     let existing = match assignments::list(env.ctx, target).await {
         Ok(e) => e,
         Err(e) => return e.to_diagnostics("Could not list the permission set's assignments"),
@@ -130,19 +134,24 @@ pub async fn assign(
     let existing = &existing;
     let results = join_all(todo.iter().map(|p| async move {
         if existing.contains(&(p.kind, p.id.clone())) {
-            return (p, Ok(()));
+            return (p, Ok(true));
         }
         let _permit = match env.clients.assignment_permit(env.ctx).await {
             Ok(permit) => permit,
             Err(e) => return (p, Err(e)),
         };
         let r = assignments::create(env.ctx, target, p.kind, &p.id, &p.name, env.deadline).await;
-        (p, r)
+        (p, r.map(|()| false))
     }))
     .await;
     for (p, r) in results {
         match r {
-            Ok(()) => record_principal(progress, p),
+            Ok(preexisting) => {
+                record_principal(progress, p);
+                if preexisting {
+                    private.foreign_assignments.insert(p.id.clone());
+                }
+            }
             Err(e) => {
                 let mut d = e.to_diagnostic(format!(
                     "Could not assign the permission set to {} {}",
@@ -158,23 +167,33 @@ pub async fn assign(
 }
 
 /// Removes the assignments of `todo` (kind, name, id) from `target`, all at
-/// once, and waits for each.
+/// once, and waits for each. Assignments in `private.foreign_assignments`
+/// (made by someone else) only leave the grant's record; AWS keeps them.
 pub async fn unassign(
     ctx: &Ctx,
     target: Target<'_>,
     deadline: Instant,
     todo: &[(PrincipalKind, String, String)],
     progress: &mut Grant,
+    private: &mut Private,
 ) -> Diagnostics {
+    let foreign = &private.foreign_assignments;
     let results = join_all(todo.iter().map(|(kind, name, id)| async move {
-        let r = assignments::delete(ctx, target, *kind, id, name, deadline).await;
-        (kind, name, r)
+        let r = if foreign.contains(id) {
+            Ok(())
+        } else {
+            assignments::delete(ctx, target, *kind, id, name, deadline).await
+        };
+        (kind, name, id, r)
     }))
     .await;
     let mut diags = Diagnostics::new();
-    for (kind, name, r) in results {
+    for (kind, name, id, r) in results {
         match r {
-            Ok(()) => forget_principal(progress, *kind, name),
+            Ok(()) => {
+                forget_principal(progress, *kind, name);
+                private.foreign_assignments.remove(id);
+            }
             Err(e) => diags.0.push(e.to_diagnostic(format!(
                 "Could not remove the assignment of {} {name}",
                 kind.noun()
@@ -200,21 +219,39 @@ pub fn permission_set_name_of_role(role_name: &str) -> Option<&str> {
         .then_some(name)
 }
 
+/// Whose access entries a preflight looks for on the clusters it checks.
+#[derive(Debug, Clone, Copy)]
+pub enum EntryCheck<'a> {
+    /// The permission set is created by this apply: its reserved role will be
+    /// new, so no entry for it can exist yet.
+    NewPermissionSet,
+    /// A referenced permission set: its reserved role may already exist in
+    /// the account (and have entries), so it is looked up first.
+    LookUpRole { ps_arn: &'a str },
+    /// The reserved role this grant already uses.
+    Role { arn: &'a str, ps_arn: &'a str },
+}
+
 /// The checks that write nothing, run together before the first write: the
-/// clusters accept access entries and the principals exist. Every problem
-/// found is reported at once; without one, the resolved principals.
+/// clusters accept access entries, none of them already has an entry for the
+/// reserved role that this resource did not make, and the principals exist.
+/// Every problem found is reported at once; without one, the resolved
+/// principals.
 pub async fn preflight(
     env: &Env<'_>,
     clusters: &[String],
     ps_name: &str,
     role_without_path: Option<&str>,
+    entries: EntryCheck<'_>,
     principals: &[(PrincipalKind, String)],
 ) -> Result<Vec<Principal>, Diagnostics> {
-    let (cluster_check, resolved) = tokio::join!(
+    let (cluster_check, entry_check, resolved) = tokio::join!(
         check_clusters(env, clusters, ps_name, role_without_path),
+        check_no_foreign_entries(env, clusters, ps_name, entries),
         resolve_principals(env, principals)
     );
     let mut diags = cluster_check;
+    diags.extend(entry_check);
     let principals = match resolved {
         Ok(p) => p,
         Err(d) => {
@@ -227,6 +264,59 @@ pub async fn preflight(
     } else {
         Ok(principals)
     }
+}
+
+/// Fails for every cluster that already holds an access entry for the
+/// reserved role: this grant did not make it (its own entries are in state,
+/// and these clusters are not), so adopting it would change someone else's
+/// access. Read errors are left to [`check_clusters`], which reports a
+/// missing or CONFIG_MAP cluster with better advice.
+async fn check_no_foreign_entries(
+    env: &Env<'_>,
+    clusters: &[String],
+    ps_name: &str,
+    entries: EntryCheck<'_>,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if clusters.is_empty() {
+        return diags;
+    }
+    let (role_arn, ps_arn) = match entries {
+        EntryCheck::NewPermissionSet => return diags,
+        EntryCheck::Role { arn, ps_arn } => (arn.to_string(), ps_arn),
+        EntryCheck::LookUpRole { ps_arn } => {
+            match reserved_role::lookup(&env.clients.iam, ps_name, &env.account).await {
+                Ok(Some(role)) => (role.arn, ps_arn),
+                // No role yet: no entry can name it.
+                Ok(None) => return diags,
+                Err(e) => return e.to_diagnostics("Could not look up the reserved role"),
+            }
+        }
+    };
+    let found = join_all(clusters.iter().map(|c| {
+        let role_arn = role_arn.as_str();
+        async move {
+            (
+                c,
+                access_entries::describe(&env.clients.eks, c, role_arn).await,
+            )
+        }
+    }))
+    .await;
+    for (cluster, entry) in found {
+        match entry {
+            Ok(Some(e)) => diags.0.push(messages::entry_exists(
+                cluster,
+                &e.principal_arn,
+                ps_name,
+                ps_arn,
+                &env.account,
+            )),
+            Ok(None) => {}
+            Err(e) => tracing::debug!(cluster, "entry check skipped: {e}"),
+        }
+    }
+    diags
 }
 
 /// Provisions the permission set to the grant's account, so the role there
@@ -306,6 +396,13 @@ async fn check_clusters(
         }
     }
     diags
+}
+
+/// The permission set a grant's entries belong to, for messages.
+#[derive(Debug, Clone, Copy)]
+pub struct GrantSet<'a> {
+    pub arn: &'a str,
+    pub name: &'a str,
 }
 
 /// What every entry of a grant should look like.
@@ -413,7 +510,7 @@ async fn converge_cluster(
     env: &Env<'_>,
     cluster: &str,
     role: &ReservedRole,
-    ps_name: &str,
+    ps: GrantSet<'_>,
     known: Known,
     desired: &DesiredEntry,
 ) -> ClusterOutcome {
@@ -425,7 +522,7 @@ async fn converge_cluster(
             Some(&role_np),
             env,
             cluster,
-            ps_name,
+            ps.name,
         )
     };
     let mut outcome = ClusterOutcome {
@@ -434,10 +531,7 @@ async fn converge_cluster(
         result: Ok(()),
     };
     let (mut current_assocs, mut entry) = match known {
-        Known::Nothing => {
-            remove_stale_entries(env, cluster, ps_name, &role.arn).await;
-            (None, None)
-        }
+        Known::Nothing => (None, None),
         Known::InLine(e, settings) => (Some(settings), Some(e)),
         Known::Unsure(e) => {
             match access_entries::observe(&env.clients.eks, cluster, &e.principal_arn).await {
@@ -536,7 +630,18 @@ async fn converge_cluster(
                 Err(x) => {
                     // Any earlier entry of this cluster was deleted above.
                     outcome.entry = EntryAfter::Gone;
-                    outcome.result = Err(err(x, "create the access entry"));
+                    outcome.result = Err(if x.is_already_exists() {
+                        // Made by someone else since the preflight: leave it.
+                        Diagnostics(vec![messages::entry_exists(
+                            cluster,
+                            &role.arn,
+                            ps.name,
+                            ps.arn,
+                            &env.account,
+                        )])
+                    } else {
+                        err(x, "create the access entry")
+                    });
                     return outcome;
                 }
             }
@@ -569,13 +674,13 @@ pub async fn converge_clusters(
     env: &Env<'_>,
     work: Vec<(&str, Known)>,
     role: &ReservedRole,
-    ps_name: &str,
+    ps: GrantSet<'_>,
     desired: &DesiredEntry,
     progress: &mut Grant,
 ) -> Diagnostics {
     let outcomes = join_all(
         work.into_iter()
-            .map(|(c, known)| converge_cluster(env, c, role, ps_name, known, desired)),
+            .map(|(c, known)| converge_cluster(env, c, role, ps, known, desired)),
     )
     .await;
     let mut diags = Diagnostics::new();
@@ -618,27 +723,6 @@ pub async fn delete_entries(
         }
     }
     diags
-}
-
-/// Deletes entries of dead earlier roles of this permission set on a cluster
-/// the grant is about to use. Best effort: a failure here only leaves an
-/// entry that grants nothing, so it is logged, not reported.
-async fn remove_stale_entries(env: &Env<'_>, cluster: &str, ps_name: &str, role_arn: &str) {
-    let stale =
-        match access_entries::stale_entries(&env.clients.eks, cluster, ps_name, role_arn).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(cluster, "could not look for stale access entries: {e}");
-                return;
-            }
-        };
-    for principal in stale {
-        tracing::info!(cluster, principal = %principal, "deleting the access entry of a deleted reserved role");
-        if let Err(e) = access_entries::delete(env.ctx, &env.clients.eks, cluster, &principal).await
-        {
-            tracing::warn!(cluster, "could not delete a stale access entry: {e}");
-        }
-    }
 }
 
 /// Records a cluster outcome: the entry in `access_entries`, and the cluster

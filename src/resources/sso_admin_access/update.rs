@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::model::Grant;
 use super::permission_set;
 use super::private::Private;
-use super::steps::{self, DesiredEntry, Env, Known};
+use super::steps::{self, DesiredEntry, EntryCheck, Env, GrantSet, Known};
 use super::{Outcome, failed};
 use crate::aws::iam::ReservedRole;
 use crate::provider::ProviderState;
@@ -132,11 +132,19 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|c| !prior_entries.contains_key(*c))
         .cloned()
         .collect();
+    let entry_check = match &prior.reserved_role_arn {
+        Some(arn) => EntryCheck::Role {
+            arn,
+            ps_arn: &ps_arn,
+        },
+        None => EntryCheck::LookUpRole { ps_arn: &ps_arn },
+    };
     let resolved = match steps::preflight(
         &env,
         &new_clusters,
         &ps_name,
         prior.reserved_role_arn_without_path.as_deref(),
+        entry_check,
         &new_principals,
     )
     .await
@@ -185,7 +193,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     progress.tags_all = planned.tags_all.clone();
 
     // 2. New principals first, so the account keeps an assignment (and the role).
-    let d = steps::assign(&env, &ps_arn, &resolved, &mut progress).await;
+    let d = steps::assign(&env, &ps_arn, &resolved, &mut progress, &mut private).await;
     if d.has_errors() {
         return Outcome::partial(progress, private, d);
     }
@@ -206,7 +214,15 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|p| !wanted_set.contains(*p))
         .filter_map(|(k, n)| prior_ids.get(n).map(|id| (*k, n.clone(), id.clone())))
         .collect();
-    let d = steps::unassign(ctx, env.target(&ps_arn), deadline, &gone, &mut progress).await;
+    let d = steps::unassign(
+        ctx,
+        env.target(&ps_arn),
+        deadline,
+        &gone,
+        &mut progress,
+        &mut private,
+    )
+    .await;
     if d.has_errors() {
         return Outcome::partial(progress, private, d);
     }
@@ -274,7 +290,18 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         })
         .collect();
     diags.extend(
-        steps::converge_clusters(&env, work, &role, &ps_name, &desired, &mut progress).await,
+        steps::converge_clusters(
+            &env,
+            work,
+            &role,
+            GrantSet {
+                arn: &ps_arn,
+                name: &ps_name,
+            },
+            &desired,
+            &mut progress,
+        )
+        .await,
     );
     progress.order_clusters_like(&planned_clusters);
     Outcome::partial(progress, private, diags)
