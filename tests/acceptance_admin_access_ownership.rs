@@ -431,3 +431,43 @@ fn wrong_sso_region_keeps_state() {
     env.write(&[&g]);
     assert_plan_empty(&env.tf, "with the right sso.region again");
 }
+
+/// The same rule on the cluster side: with the provider's `region` wrong,
+/// every cluster looks missing; refresh fails naming the cluster and where
+/// it looked, and state stays as it was.
+#[test]
+fn wrong_cluster_region_keeps_state() {
+    let env = Env::start(Setup {
+        delays: quick(),
+        ..Setup::default()
+    });
+    let g = Grant::new("here", PermissionSet::named("RegionAdmins"), &["prod"]);
+    env.write(&[&g]);
+    env.tf.apply();
+    let state_file = env.tf.dir().join("terraform.tfstate");
+    let before = std::fs::read(&state_file).expect("state file");
+    env.emulator.clear_requests();
+
+    let right = env.config(&render_all(&[&g]));
+    let wrong = right.replacen(
+        "region = \"us-east-1\"",
+        "region = \"eu-west-1\"",
+        1,
+    );
+    assert_ne!(wrong, right);
+    env.tf.write(&wrong);
+    let out = env
+        .tf
+        .run(&["apply", "-refresh-only", "-auto-approve"])
+        .expect_failure();
+    assert_says(&out, "cluster prod");
+    assert_says(&out, "The provider looked in region eu-west-1");
+    assert_eq!(
+        std::fs::read(&state_file).expect("state file"),
+        before,
+        "state changed"
+    );
+    assert_eq!(writes(&env), Vec::<String>::new(), "refresh wrote to AWS");
+    env.tf.write(&right);
+    assert_plan_empty(&env.tf, "with the right region again");
+}
