@@ -449,11 +449,7 @@ fn wrong_cluster_region_keeps_state() {
     env.emulator.clear_requests();
 
     let right = env.config(&render_all(&[&g]));
-    let wrong = right.replacen(
-        "region = \"us-east-1\"",
-        "region = \"eu-west-1\"",
-        1,
-    );
+    let wrong = right.replacen("region = \"us-east-1\"", "region = \"eu-west-1\"", 1);
     assert_ne!(wrong, right);
     env.tf.write(&wrong);
     let out = env

@@ -7,11 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tokio::time::Instant;
 
+use super::apply_env::{self, Env};
+use super::assign;
+use super::converge::{self, DesiredEntry, GrantSet, Known};
 use super::messages;
 use super::model::{Grant, PermissionSetModel};
 use super::permission_set;
+use super::preflight::{self, EntryCheck};
 use super::private::Private;
-use super::steps::{self, DesiredEntry, EntryCheck, Env, GrantSet, Known};
+use super::reserved_role;
 use super::{Outcome, failed};
 use crate::provider::ProviderState;
 use crate::tfplugin::framework::{ApplyRequest, Ctx};
@@ -22,9 +26,9 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         Err(e) => return failed("Invalid planned state", e.to_string()),
     };
     let deadline = Instant::now()
-        + steps::timeout(planned.timeouts.as_ref().and_then(|t| t.create.as_deref()));
+        + apply_env::timeout(planned.timeouts.as_ref().and_then(|t| t.create.as_deref()));
     let account = planned.account_id.clone().unwrap_or_default();
-    let clients = match steps::clients_for(state, &account).await {
+    let clients = match apply_env::clients_for(state, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::nothing(d),
     };
@@ -85,7 +89,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
 
     // Checks that write nothing, together.
     let clusters: Vec<String> = planned.clusters().cloned().collect();
-    let wanted = steps::wanted_principals(&planned);
+    let wanted = assign::wanted_principals(&planned);
     let referenced_arn = planned.permission_set_arn.clone().unwrap_or_default();
     let entry_check = match &planned.permission_set {
         Some(_) => EntryCheck::NewPermissionSet,
@@ -94,7 +98,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         },
     };
     let principals =
-        match steps::preflight(&env, &clusters, &ps_name, None, entry_check, &wanted).await {
+        match preflight::preflight(&env, &clusters, &ps_name, None, entry_check, &wanted).await {
             Ok(p) => p,
             Err(d) => return Outcome::nothing(d),
         };
@@ -190,7 +194,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     };
 
     // 2. Assignments.
-    let d = steps::assign(&env, &ps_arn, &principals, &mut progress, &mut private).await;
+    let d = assign::assign(&env, &ps_arn, &principals, &mut progress, &mut private).await;
     if d.has_errors() {
         return Outcome::partial(progress, private, d);
     }
@@ -199,18 +203,18 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     //    its assignment provisions it).
     if let Some(ps_model) = &planned.permission_set {
         private.needs_provision = true;
-        if let Err(d) = steps::provision(&env, &ps_arn, &ps_model.name).await {
+        if let Err(d) = apply_env::provision(&env, &ps_arn, &ps_model.name).await {
             return Outcome::partial(progress, private, d);
         }
         private.needs_provision = false;
     }
 
     // 4. The reserved role.
-    let role = match steps::wait_for_role(&env, &ps_name).await {
+    let role = match apply_env::wait_for_role(&env, &ps_name).await {
         Ok(r) => r,
         Err(d) => return Outcome::partial(progress, private, d),
     };
-    steps::record_role(&mut progress, &role);
+    reserved_role::record_role(&mut progress, &role);
 
     // 5 and 6. Entries and policy associations, all clusters at once.
     let desired = DesiredEntry::of(&planned, env.partition);
@@ -223,7 +227,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .map(|c| (c.as_str(), Known::Nothing))
         .collect();
     let diags =
-        steps::converge_clusters(&env, work, &role, grant_set, &desired, &mut progress).await;
+        converge::converge_clusters(&env, work, &role, grant_set, &desired, &mut progress).await;
     progress.order_clusters_like(&clusters);
     Outcome::partial(progress, private, diags)
 }

@@ -16,11 +16,13 @@ use std::collections::BTreeSet;
 use tokio::time::Instant;
 
 use super::Outcome;
+use super::apply_env;
+use super::assign;
 use super::assignments::{self, Target};
+use super::converge;
 use super::model::{Grant, PrincipalKind};
 use super::permission_set::{self, PsRef};
 use super::private::Private;
-use super::steps;
 use crate::provider::ProviderState;
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{ApplyRequest, Ctx};
@@ -31,10 +33,10 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         Err(e) => return super::failed("Invalid state", e.to_string()),
     };
     let mut private = Private::decode(&req.planned_private);
-    let deadline =
-        Instant::now() + steps::timeout(prior.timeouts.as_ref().and_then(|t| t.delete.as_deref()));
+    let deadline = Instant::now()
+        + apply_env::timeout(prior.timeouts.as_ref().and_then(|t| t.delete.as_deref()));
     let account = prior.account_id.clone().unwrap_or_default();
-    let clients = match steps::clients_for(state, &account).await {
+    let clients = match apply_env::clients_for(state, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::unchanged(&prior, private, d),
     };
@@ -47,7 +49,7 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .flatten()
         .map(|(c, e)| (c.clone(), e.principal_arn.clone()))
         .collect();
-    let diags = steps::delete_entries(ctx, clients, &targets, &mut progress).await;
+    let diags = converge::delete_entries(ctx, clients, &targets, &mut progress).await;
     if diags.has_errors() {
         return Outcome::partial(progress, private, diags);
     }
@@ -114,7 +116,7 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|(_, id)| delete_set || ids.values().any(|v| v == id))
         .map(|(k, id)| (*k, name_of(*k, id), id.clone()))
         .collect();
-    let diags = steps::unassign(ctx, target, deadline, &todo, &mut progress, &mut private).await;
+    let diags = assign::unassign(ctx, target, deadline, &todo, &mut progress, &mut private).await;
     if diags.has_errors() {
         return Outcome::partial(progress, private, diags);
     }

@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::access_entries::{Association, ObservedEntry};
+use super::converge::desired_associations;
 use super::model::{
     AccessEntryModel, AccessPolicyModel, BoundaryModel, Grant, PermissionSetModel, PolicyRef,
     PrincipalKind,
@@ -20,7 +21,6 @@ use super::permission_set::ObservedPs;
 use super::policy::{access_policy_arn, access_policy_display};
 use super::principals::is_principal_id;
 use super::reserved_role::default_username;
-use super::steps::desired_associations;
 use super::validate::iso_duration_seconds;
 use crate::aws::iam::ReservedRole;
 use crate::aws::policy_json::semantically_equal;

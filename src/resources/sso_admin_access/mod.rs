@@ -6,12 +6,18 @@
 //! - [`schema`], [`model`] (typed state), [`validate`], [`plan`], [`private`];
 //! - [`create`], [`update`], [`read`] (+ [`drift`]), [`delete`], [`import`];
 //! - AWS pieces: [`permission_set`], [`assignments`], [`principals`],
-//!   [`reserved_role`], [`access_entries`]; shared apply [`steps`];
+//!   [`reserved_role`], [`access_entries`];
+//! - apply steps shared by create, update and delete: [`apply_env`] (clients,
+//!   deadline, waits), [`preflight`] (checks before the first write),
+//!   [`assign`] (principals), [`converge`] (entries and policies per cluster);
 //! - [`policy`] (policy names and documents), [`messages`]; waits use
 //!   [`crate::aws::wait`].
 
 pub mod access_entries;
+pub mod apply_env;
+pub mod assign;
 pub mod assignments;
+pub mod converge;
 pub mod create;
 pub mod delete;
 pub mod drift;
@@ -21,12 +27,12 @@ pub mod model;
 pub mod permission_set;
 pub mod plan;
 pub mod policy;
+pub mod preflight;
 pub mod principals;
 pub mod private;
 pub mod read;
 pub mod reserved_role;
 pub mod schema;
-pub mod steps;
 pub mod update;
 pub mod validate;
 

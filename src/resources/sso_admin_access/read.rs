@@ -19,7 +19,6 @@ use super::permission_set::{self, ReadParts};
 use super::principals;
 use super::private::Private;
 use super::reserved_role;
-use super::steps;
 use crate::aws::AwsError;
 use crate::aws::arn::partition_of_arn;
 use crate::aws::ssoadmin::instance_exists;
@@ -157,7 +156,7 @@ async fn refresh(
     } else if let Some(n) = prior
         .reserved_role_name
         .as_deref()
-        .and_then(steps::permission_set_name_of_role)
+        .and_then(reserved_role::permission_set_name_of_role)
     {
         n.to_string()
     } else {

@@ -5,6 +5,7 @@
 use aws_sdk_iam::Client;
 use tokio::time::Instant;
 
+use super::model::Grant;
 use crate::aws::iam::{ReservedRole, RoleArn, find_reserved_roles};
 use crate::aws::wait::WaitError;
 use crate::aws::wait::poll;
@@ -77,6 +78,22 @@ pub fn default_username(role_arn: &str) -> Option<String> {
     ))
 }
 
+/// Records the reserved role in the grant.
+pub fn record_role(progress: &mut Grant, role: &ReservedRole) {
+    progress.reserved_role_name = Some(role.name.clone());
+    progress.reserved_role_arn = Some(role.arn.clone());
+    progress.reserved_role_arn_without_path = Some(role.arn_without_path());
+}
+
+/// The permission set name inside a reserved role name
+/// (`AWSReservedSSO_<name>_<16 hex>`).
+pub fn permission_set_name_of_role(role_name: &str) -> Option<&str> {
+    let rest = role_name.strip_prefix("AWSReservedSSO_")?;
+    let (name, suffix) = rest.rsplit_once('_')?;
+    (suffix.len() == 16 && suffix.chars().all(|c| c.is_ascii_hexdigit()) && !name.is_empty())
+        .then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +111,18 @@ mod tests {
             default_username("arn:aws:iam::111122223333:user/jane"),
             None
         );
+    }
+
+    #[test]
+    fn permission_set_name_from_role_name() {
+        assert_eq!(
+            permission_set_name_of_role("AWSReservedSSO_EKS_Admin_0123456789abcdef"),
+            Some("EKS_Admin")
+        );
+        assert_eq!(
+            permission_set_name_of_role("AWSReservedSSO_Admin_xyz"),
+            None
+        );
+        assert_eq!(permission_set_name_of_role("Other_0123456789abcdef"), None);
     }
 }

@@ -7,10 +7,14 @@ use std::collections::BTreeSet;
 
 use tokio::time::Instant;
 
+use super::apply_env::{self, Env};
+use super::assign;
+use super::converge::{self, DesiredEntry, GrantSet, Known};
 use super::model::Grant;
 use super::permission_set;
+use super::preflight::{self, EntryCheck};
 use super::private::Private;
-use super::steps::{self, DesiredEntry, EntryCheck, Env, GrantSet, Known};
+use super::reserved_role;
 use super::{Outcome, failed};
 use crate::aws::iam::ReservedRole;
 use crate::provider::ProviderState;
@@ -28,9 +32,9 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     let mut private = Private::decode(&req.planned_private);
     private.importing = false;
     let deadline = Instant::now()
-        + steps::timeout(planned.timeouts.as_ref().and_then(|t| t.update.as_deref()));
+        + apply_env::timeout(planned.timeouts.as_ref().and_then(|t| t.update.as_deref()));
     let account = prior.account_id.clone().unwrap_or_default();
-    let clients = match steps::clients_for(state, &account).await {
+    let clients = match apply_env::clients_for(state, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::unchanged(&prior, private, d),
     };
@@ -77,7 +81,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             prior
                 .reserved_role_name
                 .as_deref()
-                .and_then(steps::permission_set_name_of_role)
+                .and_then(reserved_role::permission_set_name_of_role)
                 .map(str::to_string)
         });
     let ps_name = match known_name {
@@ -119,7 +123,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .principal_names()
         .map(|(k, n)| (k, n.clone()))
         .collect();
-    let wanted = steps::wanted_principals(&planned);
+    let wanted = assign::wanted_principals(&planned);
     let new_principals: Vec<_> = wanted
         .iter()
         .filter(|p| !prior_principals.contains(*p))
@@ -139,7 +143,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         },
         None => EntryCheck::LookUpRole { ps_arn: &ps_arn },
     };
-    let resolved = match steps::preflight(
+    let resolved = match preflight::preflight(
         &env,
         &new_clusters,
         &ps_name,
@@ -193,14 +197,14 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     progress.tags_all = planned.tags_all.clone();
 
     // 2. New principals first, so the account keeps an assignment (and the role).
-    let d = steps::assign(&env, &ps_arn, &resolved, &mut progress, &mut private).await;
+    let d = assign::assign(&env, &ps_arn, &resolved, &mut progress, &mut private).await;
     if d.has_errors() {
         return Outcome::partial(progress, private, d);
     }
 
     // 3. Push permission set changes to the account's role.
     if private.needs_provision && planned.permission_set.is_some() {
-        if let Err(d) = steps::provision(&env, &ps_arn, &ps_name).await {
+        if let Err(d) = apply_env::provision(&env, &ps_arn, &ps_name).await {
             return Outcome::partial(progress, private, d);
         }
         private.needs_provision = false;
@@ -214,7 +218,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|p| !wanted_set.contains(*p))
         .filter_map(|(k, n)| prior_ids.get(n).map(|id| (*k, n.clone(), id.clone())))
         .collect();
-    let d = steps::unassign(
+    let d = assign::unassign(
         ctx,
         env.target(&ps_arn),
         deadline,
@@ -242,12 +246,12 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             path: String::new(),
             unique_id: String::new(),
         },
-        _ => match steps::wait_for_role(&env, &ps_name).await {
+        _ => match apply_env::wait_for_role(&env, &ps_name).await {
             Ok(r) => r,
             Err(d) => return Outcome::partial(progress, private, d),
         },
     };
-    steps::record_role(&mut progress, &role);
+    reserved_role::record_role(&mut progress, &role);
 
     // 6. Clusters: removed ones lose their entry; the rest converge.
     let prior_clusters: BTreeSet<String> = prior.clusters().cloned().collect();
@@ -257,7 +261,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .filter(|(c, _)| !planned_set.contains(c))
         .map(|(c, e)| (c.clone(), e.principal_arn.clone()))
         .collect();
-    let mut diags = steps::delete_entries(ctx, clients, &removed, &mut progress).await;
+    let mut diags = converge::delete_entries(ctx, clients, &removed, &mut progress).await;
     for c in prior_clusters
         .iter()
         .filter(|c| !planned_set.contains(c) && !prior_entries.contains_key(*c))
@@ -290,7 +294,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         })
         .collect();
     diags.extend(
-        steps::converge_clusters(
+        converge::converge_clusters(
             &env,
             work,
             &role,

@@ -1,0 +1,104 @@
+//! What every apply step shares: the clients (once the credentials are known
+//! to act in the grant's account), the Identity Center instance, the
+//! partition, the deadline from `timeouts`, and the two waits that turn into
+//! diagnostics the same way everywhere (provisioning, the reserved role).
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::assignments::Target;
+use super::permission_set::{self, PsRef};
+use super::reserved_role;
+use crate::aws::iam::ReservedRole;
+use crate::provider::{AwsClients, ProviderState};
+use crate::tfplugin::diagnostics::Diagnostics;
+use crate::tfplugin::framework::Ctx;
+use crate::validate::parse_go_duration;
+
+/// Default for every operation's timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// An operation's time limit from the `timeouts` block.
+pub fn timeout(value: Option<&str>) -> Duration {
+    value
+        .and_then(|t| parse_go_duration(t).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// Everything an apply step needs.
+pub struct Env<'a> {
+    pub ctx: &'a Ctx,
+    pub clients: &'a AwsClients,
+    pub instance_arn: String,
+    pub identity_store_id: String,
+    pub account: String,
+    pub partition: &'a str,
+    pub deadline: Instant,
+}
+
+impl Env<'_> {
+    pub fn target<'b>(&'b self, ps_arn: &'b str) -> Target<'b> {
+        Target {
+            sso: &self.clients.ssoadmin,
+            instance: &self.instance_arn,
+            permission_set_arn: ps_arn,
+            account: &self.account,
+        }
+    }
+
+    pub fn permission_set<'b>(&'b self, arn: &'b str, name: &'b str) -> PsRef<'b> {
+        PsRef {
+            sso: &self.clients.ssoadmin,
+            instance: &self.instance_arn,
+            arn,
+            name,
+        }
+    }
+}
+
+/// The provider's AWS clients, once the credentials are known to act in
+/// `account` (a mismatch is an error before anything is written).
+pub async fn clients_for<'s>(
+    state: &'s ProviderState,
+    account: &str,
+) -> Result<&'s AwsClients, Diagnostics> {
+    let clients = state.clients().await?;
+    clients.check_account(account).await?;
+    Ok(clients)
+}
+
+/// Provisions the permission set to the grant's account, so the role there
+/// carries the set's current policies.
+pub async fn provision(env: &Env<'_>, ps_arn: &str, ps_name: &str) -> Result<(), Diagnostics> {
+    let ps = env.permission_set(ps_arn, ps_name);
+    permission_set::provision(env.ctx, &ps, &env.account, env.deadline)
+        .await
+        .map_err(|e| e.to_diagnostics("Could not provision the permission set to the account"))
+}
+
+/// Waits for the reserved role Identity Center creates for the assignment.
+pub async fn wait_for_role(env: &Env<'_>, ps_name: &str) -> Result<ReservedRole, Diagnostics> {
+    reserved_role::wait_for(
+        env.ctx,
+        &env.clients.iam,
+        ps_name,
+        &env.account,
+        env.deadline,
+    )
+    .await
+    .map_err(|e| e.to_diagnostics("The reserved role did not appear"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_default_to_twenty_minutes() {
+        assert_eq!(timeout(None), DEFAULT_TIMEOUT);
+        assert_eq!(timeout(Some("90s")), Duration::from_secs(90));
+        assert_eq!(timeout(Some("bogus")), DEFAULT_TIMEOUT);
+    }
+}

@@ -1,0 +1,141 @@
+//! Assigning the grant's principals to the permission set in its account,
+//! and removing them, recording each success in the grant being built so a
+//! failure part-way returns an honest state.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::future::join_all;
+use tokio::time::Instant;
+
+use super::apply_env::Env;
+use super::assignments::{self, Target};
+use super::model::{Grant, PrincipalKind};
+use super::principals::Principal;
+use super::private::Private;
+use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tfplugin::framework::Ctx;
+
+/// The principals a grant wants, by kind and name.
+pub fn wanted_principals(g: &Grant) -> Vec<(PrincipalKind, String)> {
+    g.principal_names().map(|(k, n)| (k, n.clone())).collect()
+}
+
+/// Adds a principal to the grant's record of what is assigned.
+fn record_principal(progress: &mut Grant, p: &Principal) {
+    let set = match p.kind {
+        PrincipalKind::Group => &mut progress.groups,
+        PrincipalKind::User => &mut progress.users,
+    };
+    set.get_or_insert_with(BTreeSet::new).insert(p.name.clone());
+    progress
+        .principal_ids
+        .get_or_insert_with(BTreeMap::new)
+        .insert(p.name.clone(), p.id.clone());
+}
+
+/// Removes a principal from that record.
+fn forget_principal(progress: &mut Grant, kind: PrincipalKind, name: &str) {
+    let set = match kind {
+        PrincipalKind::Group => &mut progress.groups,
+        PrincipalKind::User => &mut progress.users,
+    };
+    if let Some(set) = set {
+        set.remove(name);
+    }
+    if let Some(ids) = progress.principal_ids.as_mut() {
+        ids.remove(name);
+    }
+}
+
+/// Assigns every principal in `todo`, concurrently within the provider's
+/// assignment permits. A principal AWS already lists is not assigned again
+/// (the API accepts duplicates); it is recorded in the grant like the
+/// others, and in `private.foreign_assignments`, because this resource did
+/// not make that assignment and must never remove it.
+pub async fn assign(
+    env: &Env<'_>,
+    ps_arn: &str,
+    todo: &[Principal],
+    progress: &mut Grant,
+    private: &mut Private,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if todo.is_empty() {
+        return diags;
+    }
+    let target = env.target(ps_arn);
+    let existing = match assignments::list(env.ctx, target).await {
+        Ok(e) => e,
+        Err(e) => return e.to_diagnostics("Could not list the permission set's assignments"),
+    };
+    let existing = &existing;
+    let results = join_all(todo.iter().map(|p| async move {
+        if existing.contains(&(p.kind, p.id.clone())) {
+            return (p, Ok(true));
+        }
+        let _permit = match env.clients.assignment_permit(env.ctx).await {
+            Ok(permit) => permit,
+            Err(e) => return (p, Err(e)),
+        };
+        let r = assignments::create(env.ctx, target, p.kind, &p.id, &p.name, env.deadline).await;
+        (p, r.map(|()| false))
+    }))
+    .await;
+    for (p, r) in results {
+        match r {
+            Ok(preexisting) => {
+                record_principal(progress, p);
+                if preexisting {
+                    private.foreign_assignments.insert(p.id.clone());
+                }
+            }
+            Err(e) => {
+                let mut d = e.to_diagnostic(format!(
+                    "Could not assign the permission set to {} {}",
+                    p.kind.noun(),
+                    p.name
+                ));
+                d.attribute = Some(AttributePath::attr(p.kind.attribute()));
+                diags.0.push(d);
+            }
+        }
+    }
+    diags
+}
+
+/// Removes the assignments of `todo` (kind, name, id) from `target`, all at
+/// once, and waits for each. Assignments in `private.foreign_assignments`
+/// (made by someone else) only leave the grant's record; AWS keeps them.
+pub async fn unassign(
+    ctx: &Ctx,
+    target: Target<'_>,
+    deadline: Instant,
+    todo: &[(PrincipalKind, String, String)],
+    progress: &mut Grant,
+    private: &mut Private,
+) -> Diagnostics {
+    let foreign = &private.foreign_assignments;
+    let results = join_all(todo.iter().map(|(kind, name, id)| async move {
+        let r = if foreign.contains(id) {
+            Ok(())
+        } else {
+            assignments::delete(ctx, target, *kind, id, name, deadline).await
+        };
+        (kind, name, id, r)
+    }))
+    .await;
+    let mut diags = Diagnostics::new();
+    for (kind, name, id, r) in results {
+        match r {
+            Ok(()) => {
+                forget_principal(progress, *kind, name);
+                private.foreign_assignments.remove(id);
+            }
+            Err(e) => diags.0.push(e.to_diagnostic(format!(
+                "Could not remove the assignment of {} {name}",
+                kind.noun()
+            ))),
+        }
+    }
+    diags
+}

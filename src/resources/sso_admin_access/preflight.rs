@@ -1,0 +1,211 @@
+//! The checks that write nothing, made together before an apply's first
+//! write, so a mistake costs no half-built grant: the clusters exist and
+//! accept access entries, none already has an entry for the reserved role
+//! that this resource did not make, and the principals resolve.
+
+use futures_util::future::join_all;
+
+use super::access_entries;
+use super::apply_env::Env;
+use super::messages;
+use super::model::PrincipalKind;
+use super::principals::{self, Principal};
+use super::reserved_role;
+use super::schema as s;
+use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
+
+/// Whose access entries a preflight looks for on the clusters it checks.
+#[derive(Debug, Clone, Copy)]
+pub enum EntryCheck<'a> {
+    /// The permission set is created by this apply: its reserved role will be
+    /// new, so no entry for it can exist yet.
+    NewPermissionSet,
+    /// A referenced permission set: its reserved role may already exist in
+    /// the account (and have entries), so it is looked up first.
+    LookUpRole { ps_arn: &'a str },
+    /// The reserved role this grant already uses.
+    Role { arn: &'a str, ps_arn: &'a str },
+}
+
+/// The checks that write nothing, run together before the first write: the
+/// clusters accept access entries, none of them already has an entry for the
+/// reserved role that this resource did not make, and the principals exist.
+/// Every problem found is reported at once; without one, the resolved
+/// principals.
+pub async fn preflight(
+    env: &Env<'_>,
+    clusters: &[String],
+    ps_name: &str,
+    role_without_path: Option<&str>,
+    entries: EntryCheck<'_>,
+    principals: &[(PrincipalKind, String)],
+) -> Result<Vec<Principal>, Diagnostics> {
+    let (cluster_check, entry_check, resolved) = tokio::join!(
+        check_clusters(env, clusters, ps_name, role_without_path),
+        check_no_foreign_entries(env, clusters, ps_name, entries),
+        resolve_principals(env, principals)
+    );
+    let mut diags = cluster_check;
+    diags.extend(entry_check);
+    let principals = match resolved {
+        Ok(p) => p,
+        Err(d) => {
+            diags.extend(d);
+            Vec::new()
+        }
+    };
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(principals)
+    }
+}
+
+/// Fails for every cluster that already holds an access entry for the
+/// reserved role: this grant did not make it (its own entries are in state,
+/// and these clusters are not), so adopting it would change someone else's
+/// access. Read errors are left to [`check_clusters`], which reports a
+/// missing or CONFIG_MAP cluster with better advice.
+async fn check_no_foreign_entries(
+    env: &Env<'_>,
+    clusters: &[String],
+    ps_name: &str,
+    entries: EntryCheck<'_>,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if clusters.is_empty() {
+        return diags;
+    }
+    let (role_arn, ps_arn) = match entries {
+        EntryCheck::NewPermissionSet => return diags,
+        EntryCheck::Role { arn, ps_arn } => (arn.to_string(), ps_arn),
+        EntryCheck::LookUpRole { ps_arn } => {
+            match reserved_role::lookup(&env.clients.iam, ps_name, &env.account).await {
+                Ok(Some(role)) => (role.arn, ps_arn),
+                // No role yet: no entry can name it.
+                Ok(None) => return diags,
+                Err(e) => return e.to_diagnostics("Could not look up the reserved role"),
+            }
+        }
+    };
+    let found = join_all(clusters.iter().map(|c| {
+        let role_arn = role_arn.as_str();
+        async move {
+            (
+                c,
+                access_entries::describe(&env.clients.eks, c, role_arn).await,
+            )
+        }
+    }))
+    .await;
+    for (cluster, entry) in found {
+        match entry {
+            Ok(Some(e)) => diags.0.push(messages::entry_exists(
+                cluster,
+                &e.principal_arn,
+                ps_name,
+                ps_arn,
+                &env.account,
+            )),
+            Ok(None) => {}
+            Err(e) => tracing::debug!(cluster, "entry check skipped: {e}"),
+        }
+    }
+    diags
+}
+
+/// Checks, before anything is written to them, that the clusters accept
+/// access entries. `role_without_path` feeds the aws-auth advice when known.
+async fn check_clusters(
+    env: &Env<'_>,
+    clusters: &[String],
+    ps_name: &str,
+    role_without_path: Option<&str>,
+) -> Diagnostics {
+    let modes = join_all(clusters.iter().map(|c| async move {
+        (
+            c,
+            access_entries::authentication_mode(&env.clients.eks, c).await,
+        )
+    }))
+    .await;
+    let mut diags = Diagnostics::new();
+    let mut refused = Vec::new();
+    for (cluster, mode) in modes {
+        match mode {
+            Ok(m) if m == "CONFIG_MAP" => refused.push((cluster, m)),
+            Ok(_) => {}
+            Err(e) => {
+                let mut d = e.to_diagnostic(format!("Could not read cluster {cluster}"));
+                if e.is_not_found() {
+                    d.detail.push_str(&format!(
+                        "\n\nCheck the name and that the cluster is in account {} and region {} (the provider's region).",
+                        env.account, env.clients.region
+                    ));
+                }
+                d.attribute = Some(AttributePath::attr(s::CLUSTER_NAMES));
+                diags.0.push(d);
+            }
+        }
+    }
+    if !refused.is_empty() {
+        // One IAM call, only on this error path, so the advice can show the real ARN.
+        let role = match role_without_path {
+            Some(r) => Some(r.to_string()),
+            None => reserved_role::lookup(&env.clients.iam, ps_name, &env.account)
+                .await
+                .ok()
+                .flatten()
+                .map(|r| r.arn_without_path()),
+        };
+        for (cluster, mode) in refused {
+            diags.0.push(messages::config_map_cluster(
+                cluster,
+                &mode,
+                role.as_deref(),
+                &env.account,
+                ps_name,
+            ));
+        }
+    }
+    diags
+}
+
+/// Resolves principals, reporting each failure at its attribute.
+async fn resolve_principals(
+    env: &Env<'_>,
+    wanted: &[(PrincipalKind, String)],
+) -> Result<Vec<Principal>, Diagnostics> {
+    let results = join_all(wanted.iter().map(|(kind, name)| async move {
+        let r = principals::resolve(
+            &env.clients.identitystore,
+            &env.identity_store_id,
+            *kind,
+            name,
+        )
+        .await;
+        (kind, name, r)
+    }))
+    .await;
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::new();
+    for (kind, name, r) in results {
+        match r {
+            Ok(id) => out.push(Principal {
+                kind: *kind,
+                name: name.clone(),
+                id,
+            }),
+            Err(e) => {
+                let mut d = e.to_diagnostic(format!("Could not find {} {name}", kind.noun()));
+                d.attribute = Some(AttributePath::attr(kind.attribute()));
+                diags.0.push(d);
+            }
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(out)
+    }
+}
