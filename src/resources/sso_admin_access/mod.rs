@@ -20,7 +20,9 @@ pub mod assignments;
 pub mod converge;
 pub mod create;
 pub mod delete;
+pub mod discover;
 pub mod drift;
+pub mod generate;
 pub mod import;
 pub mod messages;
 pub mod model;
@@ -143,6 +145,18 @@ impl Resource for SsoAdminAccess {
             configured_instance_arn: self.state.config().and_then(|c| c.sso.instance_arn.clone()),
         };
         let mut diagnostics = validate::validate_config(&req.config);
+        if diagnostics.has_errors() {
+            return PlanResponse {
+                planned_state: req.proposed_new_state,
+                requires_replace: Vec::new(),
+                planned_private: req.prior_private,
+                diagnostics,
+            };
+        }
+        diagnostics.extend(plan::check_both_permission_set_forms(
+            &req.prior_state,
+            &req.config,
+        ));
         if diagnostics.has_errors() {
             return PlanResponse {
                 planned_state: req.proposed_new_state,

@@ -157,16 +157,31 @@ fn check_principals(d: &mut Diagnostics, config: &Value) {
     }
 }
 
+/// The error for a config with both a `permission_set` block and
+/// `permission_set_arn`.
+pub fn both_permission_set_forms() -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.attribute_error(
+        at(s::PERMISSION_SET_ARN),
+        "Both permission_set and permission_set_arn",
+        "Use either a permission_set { ... } block (the permission set is created and managed here) or \
+         permission_set_arn (an existing permission set, only referenced), not both.",
+    );
+    d
+}
+
+/// Both forms at once are a mistake, with one exception the plan decides
+/// (see `mod.rs`): a known `permission_set_arn` equal to the managed set's
+/// own ARN in state. Terraform before 1.14 writes exactly that when it
+/// generates config for an import (`-generate-config-out` copies every
+/// optional+computed attribute from state), so the plan accepts it with a
+/// warning instead of rejecting the generated file.
 fn check_permission_set_choice(d: &mut Diagnostics, config: &Value) {
     let block = config.attr(s::PERMISSION_SET);
     let arn = config.attr(s::PERMISSION_SET_ARN);
     match (block.is_null(), arn.is_null()) {
-        (false, false) => d.attribute_error(
-            at(s::PERMISSION_SET_ARN),
-            "Both permission_set and permission_set_arn",
-            "Use either a permission_set { ... } block (the permission set is created and managed here) or \
-             permission_set_arn (an existing permission set, only referenced), not both.",
-        ),
+        (false, false) if arn.as_str().is_none() => d.extend(both_permission_set_forms()),
+        (false, false) => {}
         (true, true) => d.attribute_error(
             at(s::PERMISSION_SET),
             "No permission set",
@@ -679,14 +694,11 @@ mod tests {
                     ])]),
                 ),
             ),
+            // Both forms with an ARN not known yet; a known one is the plan's
+            // call (plan::check_both_permission_set_forms).
             (
                 "permission_set_arn",
-                put(
-                    s::PERMISSION_SET_ARN,
-                    Value::string(
-                        "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef",
-                    ),
-                ),
+                put(s::PERMISSION_SET_ARN, Value::Unknown(None)),
             ),
             ("permission_set", drop_attr(s::PERMISSION_SET)),
             ("groups", drop_attr(s::GROUPS)),
