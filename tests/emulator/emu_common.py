@@ -124,8 +124,9 @@ def render_error(service: str, err: AwsError) -> Response:
             f"</Error><RequestId>{rid}</RequestId></ErrorResponse>"
         )
         return Response(err.status, body.encode(), [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)])
-    if service == "eks":
-        # restJson1: code in the header, lower-case "message" in the body.
+    if service in ("eks", "sso"):
+        # restJson1 (EKS, the access portal): code in the header, lower-case
+        # "message" in the body.
         body = {"message": err.message, **err.extra}
         return Response(
             err.status,
