@@ -19,10 +19,13 @@ MANAGEMENT_ACCOUNT = "123456789012"
 class LockSet:
     """One lock per store, always taken in the order of ORDER.
 
-    moto's backends are plain dicts and lists, and our own state moves through
-    multi-step transitions (an async completion writes the assignment and the
-    reserved role in IAM), so every read-modify-write runs under the lock of
-    the store it touches. Requests to different stores (EKS, Identity Center,
+    werkzeug's threaded server runs every request on its own thread. moto's
+    backends are plain dicts and lists with no locking of their own: moto
+    guards only the creation of a backend (moto.core.base_backend.backend_lock)
+    and copies a dict before iterating it in a few places (moto issue #5881).
+    Our own state moves through multi-step transitions (an async completion
+    writes the assignment and the reserved role in IAM). So every
+    read-modify-write runs under the lock of the store it touches. Requests to different stores (EKS, Identity Center,
     the identity store, IAM/STS) run in parallel, and anything that waits
     (injected latency, sso_write_duration) waits outside every lock.
 

@@ -16,7 +16,6 @@ import json
 import re
 import secrets
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
