@@ -489,6 +489,20 @@ fn connection_outputs_work_with_real_clients() {
         .to_string();
     let cluster = create_cluster(&emulator, REGION, CLUSTER, "ACTIVE");
     let west = create_cluster(&emulator, OTHER_REGION, WEST_CLUSTER, "ACTIVE");
+    // The role the `role_arn` kubeconfig's exec assumes. STS checks trust, so
+    // it must exist and trust the account the static profile signs in to.
+    emulator.create_role(json!({
+        "account": ACCOUNT,
+        "name": "eks-reader",
+        "trust_policy": {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+                "Action": "sts:AssumeRole",
+            }],
+        },
+    }));
     emulator.clear_requests();
 
     let tf = Tf::with_region(&emulator, REGION);

@@ -20,10 +20,11 @@ The world spec:
                                   "clusters": [{"region": "us-east-1", "name": "blog-cluster"}]}}}
 
 Cluster authentication_mode defaults to API. Prints one JSON summary on stdout.
-Roles are created through the real IAM API (boto3, after an STS AssumeRole into
-the account, which is how the emulator selects an account); the Identity Center
-instance and the clusters through the emulator's control API, because the AWS
-APIs cannot enable Identity Center or create an ACTIVE cluster instantly.
+The Identity Center instance, the member accounts' OrganizationAccountAccessRole
+and the clusters come from the emulator's control API, because AWS makes them
+outside any API Terraform could call (enabling Identity Center, AWS
+Organizations creating an account, a cluster becoming ACTIVE); each org role is
+then checked with a real STS AssumeRole from the management account.
 """
 
 import argparse
@@ -41,7 +42,6 @@ import emuctl  # noqa: E402
 
 MANAGEMENT_ACCOUNT = "123456789012"
 ORG_ROLE = "OrganizationAccountAccessRole"
-ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
 class SetupError(Exception):
@@ -68,36 +68,21 @@ def client(service, endpoint, region="us-east-1", creds=None):
 
 def org_role(endpoint, account, name=ORG_ROLE, management_account=MANAGEMENT_ACCOUNT):
     """Creates the role AWS Organizations puts in every account it creates:
-    trusted by the management account's root, with AdministratorAccess."""
-    sts = client("sts", endpoint)
-    assumed = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{name}",
+    trusted by the management account's root, with AdministratorAccess. AWS
+    makes it together with the account, so no API call of ours could (the
+    emulator's STS checks trust, and nothing yet trusts us in a new account):
+    the emulator's control API stands in for Organizations. A real AssumeRole
+    then proves the management account's credentials get in."""
+    made = control(
+        endpoint,
+        "POST",
+        "/_emulator/accounts",
+        {"account": account, "org_role": name, "management_account": management_account},
+    )
+    assumed = client("sts", endpoint).assume_role(
+        RoleArn=made["org_role_arn"],
         RoleSessionName="organizations-setup",
     )["Credentials"]
-    iam = client(
-        "iam",
-        endpoint,
-        creds={
-            "aws_access_key_id": assumed["AccessKeyId"],
-            "aws_secret_access_key": assumed["SecretAccessKey"],
-            "aws_session_token": assumed["SessionToken"],
-        },
-    )
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{management_account}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    try:
-        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-    except iam.exceptions.EntityAlreadyExistsException:
-        role = iam.get_role(RoleName=name)["Role"]
-    iam.attach_role_policy(RoleName=name, PolicyArn=ADMIN_POLICY)
     caller = boto3.client(
         "sts",
         region_name="us-east-1",
@@ -108,7 +93,7 @@ def org_role(endpoint, account, name=ORG_ROLE, management_account=MANAGEMENT_ACC
     ).get_caller_identity()
     if caller["Account"] != account:
         raise SetupError(f"AssumeRole into {account} landed in account {caller['Account']}")
-    return role["Arn"]
+    return made["org_role_arn"]
 
 
 def world(endpoint, spec):

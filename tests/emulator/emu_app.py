@@ -1,6 +1,10 @@
 """The WSGI application: a middleware in front of moto's server app that adds the
-control API, fault injection, the request log, our own sso-admin and EKS
-access-entry implementations, and a few moto monkeypatches."""
+control API, fault injection, the Identity Center request quota, the request
+log, our own sso-admin, access portal and EKS access-entry implementations,
+trust-policy checks on STS AssumeRole, and a few moto monkeypatches.
+
+Requests run concurrently (werkzeug's threaded server); each one takes only
+the locks of the stores it touches (emu_common.LockSet)."""
 
 from __future__ import annotations
 
@@ -15,24 +19,58 @@ from typing import Any, Iterable
 from urllib.parse import parse_qs, quote
 
 from emu_common import (
-    LOCK,
+    LOCKS,
     MANAGEMENT_ACCOUNT,
+    QUOTA_THROTTLE_MESSAGE,
     AwsError,
     Config,
     Faults,
     RequestLog,
     Response,
+    TokenBucket,
     fault_error,
     json_response,
     render_error,
 )
 from emu_eks import AccessEntries, ensure_cluster_fields, match_route, validate_access_config
+from emu_portal import Portal
+from emu_portal import operation_for as portal_operation
 from emu_sso import SsoAdmin
+from emu_trust import authorize_assume_role, caller_for_key, simulate
 
 RE_CRED_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
 # SigV4 signing names that differ from the service names used in the log/faults.
-SIGNING_TO_SERVICE = {"sso": "sso-admin"}
+# (The access portal, botocore's `sso`, is unsigned; it is told apart by its
+# bearer-token header and paths.)
+SIGNING_TO_SERVICE = {"sso": "sso-admin", "awsssoportal": "sso"}
+
+# Services under IAM Identity Center's shared request quota (perf.md §3).
+QUOTA_SERVICES = ("sso-admin", "identitystore")
+
+ORG_ACCESS_ROLE = "OrganizationAccountAccessRole"
+
+# The access portal's bearer-token header, `x-amz-sso_bearer_token` (botocore
+# `sso` model). Werkzeug drops every header with an underscore from the WSGI
+# environ, so RequestHandler copies this one under its own key.
+PORTAL_TOKEN_HEADER = "x-amz-sso_bearer_token"
+PORTAL_TOKEN_ENVIRON = "emulator.sso_bearer_token"
+
+
+def request_handler():
+    """moto's werkzeug request handler, keeping the portal's token header."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class RequestHandler(MotoRequestHandler):
+        def make_environ(self):
+            environ = super().make_environ()
+            for name, value in self.headers.items():
+                if name.lower() == PORTAL_TOKEN_HEADER:
+                    environ[PORTAL_TOKEN_ENVIRON] = value
+            return environ
+
+    return RequestHandler
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
 def _build_rest_router(service: str) -> list[tuple[str, re.Pattern, str]]:
@@ -60,7 +98,9 @@ class Emulator:
         self.config = Config()
         self.faults = Faults()
         self.log = RequestLog()
+        self.quota = TokenBucket()
         self.sso = SsoAdmin(self.config, self.faults)
+        self.portal = Portal(self.sso)
         self.eks = AccessEntries(self.sso)
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         self.eks_router = _build_rest_router("eks")
@@ -123,8 +163,14 @@ class Emulator:
         if ctype.startswith("application/x-www-form-urlencoded"):
             form = parse_qs(body.decode("utf-8", "replace"))
         action = (form.get("Action") or parse_qs(query).get("Action") or [None])[0]
+        portal_op = portal_operation(environ["REQUEST_METHOD"], raw_path)
         if signing:
             service = SIGNING_TO_SERVICE.get(signing, signing)
+        elif PORTAL_TOKEN_ENVIRON in environ or portal_op:
+            service = "sso"
+            # Unsigned, so no region in the request: the portal answers in the
+            # Identity Center home region.
+            region = self.sso.instance.region if self.sso.instance else region
         elif target.startswith("SWBExternalService."):
             service = "sso-admin"
         elif target.startswith("AWSIdentityStore."):
@@ -139,6 +185,8 @@ class Emulator:
             operation = action
         elif service == "eks":
             operation = self._eks_operation(environ["REQUEST_METHOD"], raw_path)
+        elif service == "sso":
+            operation = portal_op or "Unknown"
         else:
             operation = "Unknown"
         return service, operation, region, access_key
@@ -150,25 +198,37 @@ class Emulator:
         return "Unknown"
 
     def _aws(self, environ: dict, raw_path: str, query: str) -> Response:
+        """One AWS request, in the order a real front end would see it: the
+        Identity Center quota, injected latency and errors, the operation
+        itself, and a response lost on the way back."""
         body = self._read_body(environ)
         service, operation, region, access_key = self._identify(environ, raw_path, query, body)
+        account = _account_for(access_key)
+        self.sso.tick()
+        fault = None
+        if service in QUOTA_SERVICES and not self.quota.take():
+            fault = "quota"
+            resp = render_error(service, AwsError("ThrottlingException", QUOTA_THROTTLE_MESSAGE, 429))
+        else:
+            latency = sum(r.latency_ms for r in self.faults.fire(service, operation, ("latency",))) / 1000.0
+            fired = self.faults.fire(service, operation, ("throttle", "error5xx", "conflict"))
+            if fired:
+                if latency:
+                    time.sleep(latency)
+                fault = fired[0].kind
+                resp = render_error(service, fault_error(service, fault))
+            else:
+                resp = self._dispatch(environ, raw_path, query, body, service, operation, region, account, access_key, latency)
+                # The operation ran; the client never hears how it went.
+                if self.faults.fire(service, operation, ("lost_response",)):
+                    fault = "lost_response"
+                    resp = render_error(service, fault_error(service, fault))
+        self.log.add(service, operation, account, region, resp.status, fault)
+        return resp
 
-        with LOCK:
-            latency = sum(r.latency_ms for r in self.faults.fire(service, operation, ("latency",)))
-        if latency:
-            time.sleep(latency / 1000.0)
-
-        with LOCK:
-            account = _account_for(access_key)
-            self.sso.tick()
-            resp = self._dispatch(environ, raw_path, query, body, service, operation, region, account)
-            self.log.add(service, operation, account, region, resp.status)
-            return resp
-
-    def _dispatch(self, environ, raw_path, query, body, service, operation, region, account) -> Response:
-        fired = self.faults.fire(service, operation, ("throttle", "error5xx", "conflict"))
-        if fired:
-            return render_error(service, fault_error(service, fired[0].kind))
+    def _dispatch(
+        self, environ, raw_path, query, body, service, operation, region, account, access_key, latency
+    ) -> Response:
         try:
             if service == "sso-admin":
                 try:
@@ -177,7 +237,14 @@ class Emulator:
                     raise AwsError("SerializationException", "Request body is not valid JSON.", 400)
                 if not isinstance(params, dict):
                     raise AwsError("SerializationException", "Request body must be a JSON object.", 400)
-                return self.sso.handle(operation, params, account, region)
+                with LOCKS.hold("iam"):
+                    caller_arn = caller_for_key(access_key).principal.arn
+                # sso-admin sleeps the latency itself, inside a write's in-flight window.
+                return self.sso.handle(operation, params, account, region, caller_arn, latency)
+            if latency:
+                time.sleep(latency)
+            if service == "sso":
+                return self.portal.handle(operation, environ.get(PORTAL_TOKEN_ENVIRON), query)
             if service == "eks":
                 route = match_route(environ["REQUEST_METHOD"], raw_path)
                 if route is not None:
@@ -189,13 +256,46 @@ class Emulator:
                     # Only the accessConfig form of UpdateClusterConfig is ours;
                     # other cluster updates stay with moto.
                     if op != "UpdateClusterConfig" or "accessConfig" in params:
-                        return self.eks.handle(op, labels, environ["REQUEST_METHOD"], query, params, account, region)
+                        with LOCKS.hold("eks"):
+                            return self.eks.handle(op, labels, environ["REQUEST_METHOD"], query, params, account, region)
+                with LOCKS.hold("eks"):
+                    return self._call_moto(environ)
+            if service == "identitystore":
+                self._check_identity_store(body, account, region)
+                with LOCKS.hold("identitystore"):
+                    return _fix_json_error_status(self._call_moto(environ))
+            if service == "sts" and operation == "AssumeRole":
+                authorize_assume_role(access_key, _query_params(environ, body, query))
         except AwsError as e:
             return render_error(service, e)
-        resp = self._call_moto(environ)
-        if service == "identitystore":
-            resp = _fix_json_error_status(resp)
-        return resp
+        # IAM, STS and anything else moto serves: STS sessions live in IAM's backends.
+        with LOCKS.hold("iam"):
+            return self._call_moto(environ)
+
+    def _check_identity_store(self, body: bytes, account: str, region: str) -> None:
+        """The identity store exists only in the Identity Center home region (User
+        Guide, "IAM Identity Center Region availability": users and groups "are
+        also stored in the same Region"); moto would create an empty store on
+        demand anywhere. The error is what the identity store API sends for a
+        store it does not have: ResourceNotFoundException "IdentityStore not
+        present for IdentityStoreId: d-..." with ResourceType IDENTITY_STORE
+        (awslabs/ssosync issue #221). That this is also the answer in a wrong
+        region is UNCONFIRMED."""
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            return  # moto reports the malformed body
+        store_id = params.get("IdentityStoreId") if isinstance(params, dict) else None
+        if not isinstance(store_id, str) or not store_id:
+            return
+        inst = self.sso.home_instance(account, region)
+        if inst is None or inst.identity_store_id != store_id:
+            raise AwsError(
+                "ResourceNotFoundException",
+                f"IdentityStore not present for IdentityStoreId: {store_id}",
+                404,
+                {"ResourceType": "IDENTITY_STORE", "ResourceId": store_id},
+            )
 
     def _call_moto(self, environ: dict) -> Response:
         captured: dict[str, Any] = {}
@@ -223,8 +323,7 @@ class Emulator:
             body = json.loads(body_raw) if body_raw.strip() else {}
             if not isinstance(body, dict):
                 raise ValueError("body must be a JSON object")
-            with LOCK:
-                return json_response(self._control_op(method, path, body))
+            return json_response(self._control_op(method, path, body))
         except (ValueError, KeyError, TypeError) as e:
             return json_response({"error": str(e)}, status=400)
         except LookupError as e:  # pragma: no cover
@@ -238,7 +337,9 @@ class Emulator:
             return {"ok": True}
         if path == "/config":
             if method == "POST":
-                return self.config.update(body)
+                values = self.config.update(body)
+                self.quota.configure(values["sso_tps_quota"])
+                return values
             if method == "GET":
                 return dict(self.config.values)
         if path == "/faults":
@@ -251,34 +352,48 @@ class Emulator:
                 return self.faults.to_json()
         if path == "/requests":
             if method == "GET":
-                return {"requests": list(self.log.entries)}
+                return {"requests": self.log.snapshot()}
             if method == "DELETE":
                 self.log.clear()
                 return {"requests": []}
         if (method, path) == ("POST", "/sso/setup"):
-            return self.sso_setup(body)
+            with LOCKS.hold("sso", "identitystore"):
+                return self.sso_setup(body)
+        if (method, path) == ("POST", "/sso/tokens"):
+            return self.portal.issue(body)
+        if (method, path) == ("POST", "/accounts"):
+            return self.member_account(body)
+        if (method, path) == ("POST", "/iam/roles"):
+            with LOCKS.hold("iam"):
+                return self.create_role(body)
+        if (method, path) == ("POST", "/iam/simulate-assume-role"):
+            return simulate(body)
         if (method, path) == ("POST", "/eks/clusters"):
-            return self.create_cluster(body)
+            with LOCKS.hold("eks"):
+                return self.create_cluster(body)
         if (method, path) == ("GET", "/state"):
             self.sso.tick()
-            return self.state()
+            with LOCKS.all():
+                return self.state()
         raise ValueError(f"unknown control endpoint {method} /_emulator{path}")
 
     def reset(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
 
-        moto_api_backend.reset()
-        self.sso.reset()
-        self.config.values.clear()
-        self.config.values.update(Config().values)
-        self.faults.clear()
-        self.log.clear()
+        with LOCKS.all():
+            moto_api_backend.reset()
+            self.sso.reset()
+            self.portal.reset()
+            self.config.reset()
+            self.quota.configure(None)
+            self.faults.clear()
+            self.log.clear()
 
     def sso_setup(self, body: dict) -> dict:
         from moto.identitystore.models import identitystore_backends
 
         region = body.get("region") or "us-east-1"
-        inst = self.sso.instance_for(region)
+        inst = self.sso.enable(region)
         backend = identitystore_backends[MANAGEMENT_ACCOUNT][region]
         store_id = inst.identity_store_id
         backend.list_groups(identity_store_id=store_id, filters=[])  # creates the store
@@ -298,12 +413,89 @@ class Emulator:
                 None, None, [{"Value": f"{name}@example.com", "Type": "work", "Primary": True}],
                 None, None, None, None, None, None, None,
             )[0]
+        memberships = body.get("memberships") or {}
+        if not isinstance(memberships, dict):
+            raise ValueError("memberships must map group names to lists of user names")
+        for group, members in memberships.items():
+            if group not in groups:
+                raise ValueError(f"membership of unknown group {group!r}; list it in groups")
+            for member in members:
+                if member not in users:
+                    raise ValueError(f"membership of unknown user {member!r}; list it in users")
+                current = {
+                    m["MemberId"].get("UserId")
+                    for m in store.group_memberships.values()
+                    if m["GroupId"] == groups[group]
+                }
+                if users[member] not in current:
+                    backend.create_group_membership(store_id, groups[group], {"UserId": users[member]})
         return {
             "instance_arn": inst.arn,
             "identity_store_id": store_id,
+            "region": inst.region,
             "groups": groups,
             "users": users,
         }
+
+    def member_account(self, body: dict) -> dict:
+        """A member account as AWS Organizations creates it: with the role
+        Organizations puts there, OrganizationAccountAccessRole, trusted by the
+        management account's root and granted AdministratorAccess (AWS
+        Organizations User Guide, "Accessing member accounts ... created using
+        AWS Organizations"). This is how tests get into an account the
+        management account's credentials cannot otherwise reach, now that
+        AssumeRole checks trust."""
+        account = body.get("account")
+        if not isinstance(account, str) or not account.isdigit() or len(account) != 12:
+            raise ValueError("account must be a 12-digit account ID")
+        management = body.get("management_account") or MANAGEMENT_ACCOUNT
+        name = body.get("org_role") or ORG_ACCESS_ROLE
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{management}:root"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        with LOCKS.hold("iam"):
+            role = self.create_role(
+                {"account": account, "name": name, "trust_policy": trust, "managed_policy_arns": [ADMINISTRATOR_ACCESS]}
+            )
+        return {"account": account, "org_role_arn": role["arn"]}
+
+    def create_role(self, body: dict) -> dict:
+        """An IAM role made directly in an account's IAM (POST /_emulator/iam/roles),
+        for roles that exist before anything the tests drive could create them.
+        Idempotent: an existing role gets the trust policy and the policies."""
+        from moto.iam.models import iam_backends
+
+        account = body.get("account") or MANAGEMENT_ACCOUNT
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError("name is required")
+        trust = body.get("trust_policy")
+        if trust is None:
+            raise ValueError("trust_policy is required (a policy document, as an object or a string)")
+        trust_text = trust if isinstance(trust, str) else json.dumps(trust)
+        iam = iam_backends[account]["aws"]
+        role = next((r for r in iam.roles.values() if r.name == name), None)
+        if role is None:
+            role = iam.create_role(
+                role_name=name,
+                assume_role_policy_document=trust_text,
+                path=body.get("path") or "/",
+                permissions_boundary=None,
+                description=body.get("description") or "",
+                tags=[],
+                max_session_duration=str(body.get("max_session_duration") or 3600),
+            )
+        else:
+            role.assume_role_policy_document = trust_text
+        for arn in body.get("managed_policy_arns") or []:
+            if arn not in role.managed_policies:
+                iam.attach_role_policy(arn, name)
+        for policy_name, doc in (body.get("inline_policies") or {}).items():
+            iam.put_role_policy(name, policy_name, doc if isinstance(doc, str) else json.dumps(doc))
+        return {"account": account, "name": role.name, "arn": role.arn, "path": role.path, "role_id": role.id}
 
     def create_cluster(self, body: dict) -> dict:
         from moto.eks.models import eks_backends
@@ -371,6 +563,14 @@ def validate_access_config_or_value_error(access: dict) -> dict:
         return validate_access_config(access)
     except AwsError as e:
         raise ValueError(e.message)
+
+
+def _query_params(environ: dict, body: bytes, query: str) -> dict:
+    """The parameters of a query-protocol (IAM/STS) request, form body or URL."""
+    params = parse_qs(query)
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        params.update(parse_qs(body.decode("utf-8", "replace")))
+    return {k: v[-1] for k, v in params.items()}
 
 
 def _account_for(access_key: str | None) -> str:
@@ -520,18 +720,19 @@ def _patch_eks_clusters(emulator: Emulator) -> None:
 def _bootstrap_creator(emulator: Emulator, cluster, account: str, region: str, access_key: str) -> None:
     from moto.iam.models import iam_backends
 
-    key = iam_backends[account]["aws"].access_keys.get(access_key)
-    if key is None:
-        return  # root/default credentials: AWS gives root no access entry either
-    if key.role_arn:
-        principal = key.role_arn
-    elif key.user_name:
-        try:
-            principal = iam_backends[account]["aws"].get_user(key.user_name).arn
-        except Exception:
+    with LOCKS.hold("iam"):
+        key = iam_backends[account]["aws"].access_keys.get(access_key)
+        if key is None:
+            return  # root/default credentials: AWS gives root no access entry either
+        if key.role_arn:
+            principal = key.role_arn
+        elif key.user_name:
+            try:
+                principal = iam_backends[account]["aws"].get_user(key.user_name).arn
+            except Exception:
+                return
+        else:
             return
-    else:
-        return
     try:
         emulator.eks.create_entry(cluster, account, region, {"principalArn": principal}, check_principal=False)
         emulator.eks.associate(

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from emu_common import AwsError, json_response, now
+from emu_common import LOCKS, AwsError, json_response, now
 
 ACCESS_POLICY_NAMES = [
     "AmazonEKSAdminPolicy",
@@ -171,17 +171,18 @@ class AccessEntries:
         _, p_account, kind, resource = m.groups()
         if p_account != account or resource.startswith("aws-service-role/"):
             return None
-        iam = _iam(account)
-        if kind == "role":
-            if not any(r.arn == principal_arn for r in iam.roles.values()):
-                return None
-            rec = self.sso.reserved_role_for_arn(principal_arn)
-            if rec is not None and now() < rec.eks_visible_at:
-                # IAM already shows the role, EKS does not yet.
-                return None
-        else:
-            if not any(u.arn == principal_arn for u in iam.users.values()):
-                return None
+        with LOCKS.hold("sso", "iam"):
+            iam = _iam(account)
+            if kind == "role":
+                if not any(r.arn == principal_arn for r in list(iam.roles.values())):
+                    return None
+                rec = self.sso.reserved_role_for_arn(principal_arn)
+                if rec is not None and now() < rec.eks_visible_at:
+                    # IAM already shows the role, EKS does not yet.
+                    return None
+            else:
+                if not any(u.arn == principal_arn for u in list(iam.users.values())):
+                    return None
         return kind, p_account, resource.rsplit("/", 1)[-1]
 
     @staticmethod

@@ -16,10 +16,11 @@ import json
 import re
 import secrets
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from emu_common import MANAGEMENT_ACCOUNT, AwsError, LOCK, json_response, new_request_id, now
+from emu_common import LOCKS, MANAGEMENT_ACCOUNT, AwsError, is_mutating, json_response, new_request_id, now
 
 AWS_MANAGED_POLICY_DATA: dict[str, Any] | None = None
 
@@ -50,6 +51,15 @@ RE_TAG = re.compile(r"[\w \u00a0\u3000_.:/=+\-@]*")
 RE_REQUEST_ID = re.compile(r"\b[0-9a-f]{8}\b-\b[0-9a-f]{4}\b-\b[0-9a-f]{4}\b-\b[0-9a-f]{4}\b-\b[0-9a-f]{12}\b")
 
 CONFLICT_IN_PROGRESS = "There is a conflicting operation in process."
+
+# "The minimum session duration is 1 hour, and can be set to a maximum of 12
+# hours. IAM Identity Center automatically creates IAM roles in each assigned
+# account for each permission set, and configures these roles with a maximum
+# session duration of 12 hours." (IAM Identity Center User Guide, "Set session
+# duration", docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html)
+MIN_SESSION_SECONDS = 3600
+MAX_SESSION_SECONDS = 43200
+RESERVED_ROLE_MAX_SESSION = 43200
 
 
 def validation(msg: str) -> AwsError:
@@ -84,13 +94,17 @@ def aws_managed_policy_exists(arn: str) -> bool:
     return arn == f"arn:{partition}:iam::aws:policy{data.get('Path', '/')}{name}"
 
 
-def duration_seconds(iso: str) -> int:
+def duration_seconds(iso: str) -> float:
+    """Seconds in an ISO-8601 duration that matched RE_DURATION (negative for
+    a leading '-'). Years and months count as 365 and 30 days: any value that
+    uses them is far outside the 1-12 hour range anyway."""
     m = RE_DURATION.fullmatch(iso)
     if not m:
-        return 3600
-    _, y, mo, d, dw, h, mi, s = m.groups()
+        return 3600.0
+    sign, y, mo, d, dw, h, mi, s = m.groups()
     days = int(d or 0) * (7 if dw == "W" else 1) + int(y or 0) * 365 + int(mo or 0) * 30
-    return int(days * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0))
+    total = days * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
+    return -total if sign else total
 
 
 # --- model -------------------------------------------------------------------------
@@ -228,41 +242,105 @@ class SsoAdmin:
         self.reset()
 
     def reset(self) -> None:
-        self.instances: dict[str, Instance] = {}  # region -> instance
+        # The organization's one instance, in its home region; None until
+        # /_emulator/sso/setup enables Identity Center.
+        self.instance: Instance | None = None
         self.permission_sets: dict[str, PermissionSet] = {}
         # (instance_arn, account, ps_arn, principal_type, principal_id)
         self.assignments: list[tuple[str, str, str, str, str]] = []
         self.ops: dict[str, AsyncOp] = {}
         self.roles: dict[tuple[str, str], ReservedRole] = {}  # (ps_arn, account)
         self.saml_suffix: dict[str, str] = {}  # account -> 16 hex
+        # Permission set ARN -> writes being processed right now (see handle).
+        self.inflight: dict[str, int] = {}
 
     # -- instances --
 
-    def instance_for(self, region: str) -> Instance:
-        inst = self.instances.get(region)
-        if inst is None:
-            # Derived from the region so IDs are the same in every emulator run.
-            h = hashlib.sha256(f"emulator-instance:{region}".encode()).hexdigest()
-            inst = Instance(
-                region=region,
-                account=MANAGEMENT_ACCOUNT,
-                arn=f"arn:aws:sso:::instance/ssoins-{h[:16]}",
-                identity_store_id=f"d-{h[16:26]}",
-                created=now(),
-            )
-            self.instances[region] = inst
+    def enable(self, region: str) -> Instance:
+        """Enables Identity Center with `region` as its home region (the control
+        API's sso/setup). An organization has one instance, stored in the
+        region it was enabled in ("all the data that you configure in IAM
+        Identity Center is stored in the Region where you configured it",
+        User Guide, "IAM Identity Center Region availability"), so a second
+        setup must name the same region."""
+        if self.instance is not None:
+            if self.instance.region != region:
+                raise ValueError(
+                    f"Identity Center is already enabled with home region {self.instance.region}; "
+                    f"an organization has one instance (reset the emulator to move it to {region})"
+                )
+            return self.instance
+        # Derived from the region so IDs are the same in every emulator run.
+        h = hashlib.sha256(f"emulator-instance:{region}".encode()).hexdigest()
+        self.instance = Instance(
+            region=region,
+            account=MANAGEMENT_ACCOUNT,
+            arn=f"arn:aws:sso:::instance/ssoins-{h[:16]}",
+            identity_store_id=f"d-{h[16:26]}",
+            created=now(),
+        )
+        return self.instance
+
+    def home_instance(self, account: str, region: str) -> Instance | None:
+        """The instance a caller in `account` sees in `region`, if any."""
+        inst = self.instance
+        if inst is None or account != inst.account or region != inst.region:
+            return None
         return inst
 
     # -- dispatch --
 
-    def handle(self, operation: str, params: dict, account: str, region: str) -> Any:
+    def handle(
+        self, operation: str, params: dict, account: str, region: str, caller_arn: str, latency: float = 0.0
+    ) -> Any:
+        """Runs one sso-admin call.
+
+        Writes that name a permission set are "in flight" on that set from the
+        moment they arrive until they answer: the injected latency and the
+        configured sso_write_duration (server-side processing time) both pass
+        inside that window, outside every lock. Another write to the same set
+        that arrives inside the window gets ConflictException, which is how
+        sso-admin answers writes that overlap ("There is a conflicting
+        operation in process.", awsapi.md §1; the model's ConflictException doc:
+        "a conflict with a previous successful write is detected"). Reads, and
+        writes to other sets, are not held up."""
         handler: Callable | None = getattr(self, "op_" + operation, None)
         if handler is None:
             raise AwsError("UnknownOperationException", f"Operation {operation} is not supported by the emulator.", 400)
-        self.account = account
-        self.region = region
-        result = handler(params)
+        target = self._write_target(operation, params)
+        if target is not None:
+            with LOCKS.hold("sso"):
+                if self.config.conflict_on_concurrent and self.inflight.get(target):
+                    raise conflict(CONFLICT_IN_PROGRESS)
+                self.inflight[target] = self.inflight.get(target, 0) + 1
+        try:
+            if latency:
+                time.sleep(latency)
+            with LOCKS.hold("sso"):
+                self.account, self.region, self.caller_arn = account, region, caller_arn
+                self.operation = operation
+                result = handler(params)
+            if target is not None and self.config.sso_write_duration:
+                time.sleep(self.config.sso_write_duration)
+        finally:
+            if target is not None:
+                with LOCKS.hold("sso"):
+                    left = self.inflight.get(target, 1) - 1
+                    if left:
+                        self.inflight[target] = left
+                    else:
+                        self.inflight.pop(target, None)
         return json_response(result if result is not None else {}, content_type="application/x-amz-json-1.1")
+
+    @staticmethod
+    def _write_target(operation: str, params: dict) -> str | None:
+        """The permission set a write names, if it names one."""
+        if not is_mutating(operation):
+            return None
+        arn = params.get("PermissionSetArn")
+        if arn is None and operation in ("TagResource", "UntagResource"):
+            arn = params.get("ResourceArn")
+        return arn if isinstance(arn, str) and arn else None
 
     # -- validation helpers --
 
@@ -295,9 +373,8 @@ class SsoAdmin:
 
     def _instance(self, params: dict, required: bool = True) -> Instance:
         arn = self._req(params, "InstanceArn") if required else params.get("InstanceArn")
-        if arn is None:
-            return self.instance_for(self.region)
-        self._check("InstanceArn", arn, RE_INSTANCE_ARN, 10, 1224)
+        if arn is not None:
+            self._check("InstanceArn", arn, RE_INSTANCE_ARN, 10, 1224)
         if self.account != MANAGEMENT_ACCOUNT:
             raise AwsError(
                 "AccessDeniedException",
@@ -305,7 +382,26 @@ class SsoAdmin:
                 f"the Identity Center instance belongs to the management account {MANAGEMENT_ACCOUNT}.",
                 403,
             )
-        inst = self.instance_for(self.region)
+        inst = self.home_instance(self.account, self.region)
+        if inst is None:
+            # The instance lives in its home region only; elsewhere the service
+            # does not know it. Community reports of a wrong region describe an
+            # AccessDeniedException, not a ResourceNotFoundException
+            # (hashicorp/terraform-provider-aws issue #26807: "I was getting
+            # 403 errors when I did not specify region in the provider that is
+            # the same as the region my SSO is deployed"; noqdev/iambic PR #276
+            # reads AccessDenied on the first Identity Center call as a likely
+            # wrong region). The exact message is UNCONFIRMED; this one has the
+            # shape of sso-admin's other AccessDeniedException texts
+            # (binbashar/le-tf-infra-aws PR #874).
+            resource = arn or (self.instance.arn if self.instance else "*")
+            raise AwsError(
+                "AccessDeniedException",
+                f"User: {self.caller_arn} is not authorized to perform: sso:{self.operation} on resource: {resource}",
+                403,
+            )
+        if arn is None:
+            return inst
         if inst.arn != arn:
             raise not_found(f"Could not find Instance with arn {arn} in region {self.region}")
         return inst
@@ -324,6 +420,18 @@ class SsoAdmin:
     def _guard_write(self, ps: PermissionSet) -> None:
         if self.config.conflict_on_concurrent and self._busy(ps.arn):
             raise conflict(CONFLICT_IN_PROGRESS)
+
+    def _check_session_duration(self, duration: str) -> None:
+        self._check("SessionDuration", duration, RE_DURATION, 1, 100)
+        seconds = duration_seconds(duration)
+        if not MIN_SESSION_SECONDS <= seconds <= MAX_SESSION_SECONDS:
+            # Bounds from the User Guide (see MIN_SESSION_SECONDS). The message
+            # text is UNCONFIRMED: it follows sso-admin's "1 validation error
+            # detected" form used for its other field constraints.
+            raise validation(
+                f"1 validation error detected: Value '{duration}' at 'sessionDuration' failed to satisfy "
+                "constraint: Member must be a duration between PT1H and PT12H"
+            )
 
     def _validate_tags(self, tags: Any, key: str = "Tags") -> dict[str, str]:
         if not isinstance(tags, list):
@@ -344,9 +452,13 @@ class SsoAdmin:
     # -- instances --
 
     def op_ListInstances(self, params: dict) -> dict:
-        if self.account != MANAGEMENT_ACCOUNT:
-            return {"Instances": []}
-        return {"Instances": [self.instance_for(self.region).to_json()]}
+        # ListInstances is regional: outside the home region (and in member
+        # accounts) it succeeds with no instances (aws-amplify/amplify-backend
+        # issue #2490: `{ "Instances": [] }` when CloudShell runs in another
+        # region than Identity Center; getprobo/probo PR #1811: "ListInstances
+        # is regional ... an instance in another home region looked like none").
+        inst = self.home_instance(self.account, self.region)
+        return {"Instances": [inst.to_json()] if inst else []}
 
     def op_DescribeInstance(self, params: dict) -> dict:
         inst = self._instance(params)
@@ -362,7 +474,7 @@ class SsoAdmin:
         if description is not None:
             self._check("Description", description, RE_DESCRIPTION, 1, 700)
         duration = params.get("SessionDuration") or "PT1H"
-        self._check("SessionDuration", duration, RE_DURATION, 1, 100)
+        self._check_session_duration(duration)
         relay = params.get("RelayState")
         if relay is not None:
             self._check("RelayState", relay, None, 1, 240)
@@ -399,7 +511,7 @@ class SsoAdmin:
         if "Description" in params and params["Description"] is not None:
             self._check("Description", params["Description"], RE_DESCRIPTION, 1, 700)
         if params.get("SessionDuration") is not None:
-            self._check("SessionDuration", params["SessionDuration"], RE_DURATION, 1, 100)
+            self._check_session_duration(params["SessionDuration"])
         if params.get("RelayState") is not None:
             self._check("RelayState", params["RelayState"], None, 1, 240)
         self._guard_write(ps)
@@ -844,11 +956,21 @@ class SsoAdmin:
 
     # --- async completion and the reserved role ----------------------------------
 
+    def _due(self, t: float) -> bool:
+        return any(op.status == "IN_PROGRESS" and op.due <= t for op in list(self.ops.values())) or any(
+            not rec.materialized and rec.visible_at <= t for rec in list(self.roles.values())
+        )
+
     def tick(self) -> None:
         """Apply every async completion and role-visibility event that is due, in
         time order. Called before each request so effects appear exactly when a
-        client could first observe them."""
-        with LOCK:
+        client could first observe them. Completions write the identity store's
+        view (principal checks) and IAM (the reserved role), so those locks are
+        taken only when something is due."""
+        with LOCKS.hold("sso"):
+            if not self._due(now()):
+                return
+        with LOCKS.hold("sso", "identitystore", "iam"):
             while True:
                 t = now()
                 events: list[tuple[float, int, Any]] = []
@@ -917,13 +1039,15 @@ class SsoAdmin:
     def _check_principal(self, op: AsyncOp) -> None:
         from moto.identitystore.models import identitystore_backends
 
-        inst = next((i for i in self.instances.values() if i.arn == op.instance_arn), None)
-        if inst is None:
+        inst = self.instance
+        if inst is None or inst.arn != op.instance_arn:
             return
-        backend = identitystore_backends[MANAGEMENT_ACCOUNT][inst.region]
-        store = backend.identity_stores.get(inst.identity_store_id)
-        pool = {} if store is None else (store.users if op.principal_type == "USER" else store.groups)
-        if op.principal_id not in pool:
+        with LOCKS.hold("identitystore"):
+            backend = identitystore_backends[MANAGEMENT_ACCOUNT][inst.region]
+            store = backend.identity_stores.get(inst.identity_store_id)
+            pool = {} if store is None else (store.users if op.principal_type == "USER" else store.groups)
+            known = op.principal_id in pool
+        if not known:
             raise AwsError(
                 "ResourceNotFoundException",
                 f"Received a 404 status error: {op.principal_type} {op.principal_id} does not exist in identity store {inst.identity_store_id}.",
@@ -933,6 +1057,10 @@ class SsoAdmin:
     def _check_customer_policies(self, ps: PermissionSet, account: str) -> None:
         # AWS only resolves customer-managed references when provisioning, and the
         # provisioning (not the attach call) fails when the policy is missing.
+        with LOCKS.hold("iam"):
+            self._check_customer_policies_locked(ps, account)
+
+    def _check_customer_policies_locked(self, ps: PermissionSet, account: str) -> None:
         iam = _iam(account)
         refs = list(ps.customer_managed)
         if ps.boundary and "CustomerManagedPolicyReference" in ps.boundary:
@@ -973,6 +1101,10 @@ class SsoAdmin:
 
     def _materialize(self, rec: ReservedRole) -> None:
         """Create or update the role in moto's IAM from the provisioned snapshot."""
+        with LOCKS.hold("iam"):
+            self._materialize_locked(rec)
+
+    def _materialize_locked(self, rec: ReservedRole) -> None:
         iam = _iam(rec.account)
         snap = rec.snapshot
         role = _find_role(iam, rec.name)
@@ -984,7 +1116,10 @@ class SsoAdmin:
             else:
                 r = b["CustomerManagedPolicyReference"]
                 boundary_arn = f"arn:aws:iam::{rec.account}:policy{r.get('Path') or '/'}{r['Name']}"
-        max_session = min(max(duration_seconds(snap["session_duration"]), 3600), 43200)
+        # The role's own maximum is always 12 hours; the permission set's
+        # session duration is applied when the portal hands out credentials
+        # (User Guide, "Set session duration"; see RESERVED_ROLE_MAX_SESSION).
+        max_session = RESERVED_ROLE_MAX_SESSION
         if role is None:
             trust = {
                 "Version": "2012-10-17",
@@ -1026,6 +1161,10 @@ class SsoAdmin:
         rec.materialized = True
 
     def _delete_role(self, rec: ReservedRole) -> None:
+        with LOCKS.hold("iam"):
+            self._delete_role_locked(rec)
+
+    def _delete_role_locked(self, rec: ReservedRole) -> None:
         iam = _iam(rec.account)
         role = _find_role(iam, rec.name)
         if role is None:

@@ -65,14 +65,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from werkzeug.serving import make_server
 
-    from emu_app import Emulator
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from emu_app import Emulator, request_handler
 
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     app = Emulator()
-    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    # Threaded: every request runs on its own thread, concurrently with the
+    # others (emu_common.LockSet keeps the stores consistent).
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=request_handler())
 
     def stop(signum, frame):
         raise SystemExit(0)

@@ -31,6 +31,16 @@ pub struct AwsRequest {
     pub region: Option<String>,
     #[serde(default)]
     pub status: Option<u16>,
+    /// Whether the operation writes (the emulator's one definition: Create*,
+    /// Delete*, Put*, Attach*, Update*, Provision*, Tag*, ...; AssumeRole and
+    /// GetRoleCredentials do not).
+    #[serde(default)]
+    pub mutating: bool,
+    /// The injected fault that answered instead of the service, if any:
+    /// "quota" (the sso_tps_quota bucket), "throttle", "error5xx", "conflict"
+    /// or "lost_response" (the operation ran, the client got a 503).
+    #[serde(default)]
+    pub fault: Option<String>,
 }
 
 /// What `tools/sso_fixture.py grant` should wait for before returning.
@@ -156,7 +166,9 @@ impl Emulator {
     }
 
     /// Timing knobs: assignment_delay, provisioning_delay, deletion_delay,
-    /// role_visibility_delay, eks_principal_delay (seconds), conflict_on_concurrent.
+    /// role_visibility_delay, eks_principal_delay, sso_write_duration (seconds),
+    /// conflict_on_concurrent, and sso_tps_quota (requests per second shared by
+    /// sso-admin and identitystore, or null for none).
     pub fn config(&self, settings: Value) -> Value {
         self.control("POST", "/_emulator/config", Some(&settings))
     }
@@ -187,6 +199,58 @@ impl Emulator {
 
     pub fn clear_requests(&self) {
         self.control("DELETE", "/_emulator/requests", None);
+    }
+
+    /// The logged requests that write (`mutating`), oldest first.
+    pub fn writes(&self) -> Vec<AwsRequest> {
+        self.requests().into_iter().filter(|r| r.mutating).collect()
+    }
+
+    /// A member account as AWS Organizations creates it, with its
+    /// OrganizationAccountAccessRole trusting the management account's root
+    /// (AdministratorAccess attached). Returns the role's ARN.
+    pub fn member_account(&self, account: &str) -> String {
+        let made = self.control(
+            "POST",
+            "/_emulator/accounts",
+            Some(&serde_json::json!({ "account": account })),
+        );
+        made["org_role_arn"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no org_role_arn in {made}"))
+            .to_string()
+    }
+
+    /// An IAM role made directly in an account:
+    /// `{account, name, path?, trust_policy, managed_policy_arns?, inline_policies?}`.
+    /// Returns `{account, name, arn, path, role_id}`.
+    pub fn create_role(&self, role: Value) -> Value {
+        self.control("POST", "/_emulator/iam/roles", Some(&role))
+    }
+
+    /// An access-portal token for an identity-store user, with what `aws sso
+    /// login` caches beside it: `{accessToken, expiresAt, region, startUrl, user_id}`.
+    pub fn sso_token(&self, user_name: &str) -> Value {
+        self.control(
+            "POST",
+            "/_emulator/sso/tokens",
+            Some(&serde_json::json!({ "user_name": user_name })),
+        )
+    }
+
+    /// Whether a session of `principal_arn` (an IAM role or user ARN, or an
+    /// account root) may call sts:AssumeRole on `role_arn`, by the emulator's
+    /// trust and identity-policy evaluation. Returns (allowed, reason).
+    pub fn can_assume(&self, principal_arn: &str, role_arn: &str) -> (bool, String) {
+        let verdict = self.control(
+            "POST",
+            "/_emulator/iam/simulate-assume-role",
+            Some(&serde_json::json!({ "principal_arn": principal_arn, "role_arn": role_arn })),
+        );
+        (
+            verdict["allowed"].as_bool().unwrap_or(false),
+            verdict["reason"].as_str().unwrap_or_default().to_string(),
+        )
     }
 
     /// Creates an Identity Center instance with groups and users:
