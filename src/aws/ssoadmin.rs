@@ -32,24 +32,19 @@ pub async fn list_instances(client: &Client) -> Result<Vec<SsoInstance>, AwsErro
     Ok(out)
 }
 
-/// Whether `instance_arn` exists where the sso-side clients point.
+/// Whether `instance_arn` is visible where the sso-side clients point.
 ///
-/// Asked only after an sso-admin call answered "not found": AWS uses
-/// ResourceNotFoundException both for a deleted permission set and for an
-/// instance it cannot find (a wrong `sso.region`, or credentials of another
-/// organization), and only the first may drop a grant from state.
-pub async fn instance_exists(client: &Client, instance_arn: &str) -> Result<bool, AwsError> {
-    match client
-        .describe_instance()
-        .instance_arn(instance_arn)
-        .send()
-        .await
-        .aws(Service::SsoAdmin, "DescribeInstance")
-    {
-        Ok(_) => Ok(true),
-        Err(e) if e.is_not_found() => Ok(false),
-        Err(e) => Err(e),
-    }
+/// Asked only after an sso-admin call failed with "not found" or "access
+/// denied": AWS answers a deleted permission set with the first, and a call
+/// to an instance in another region (a wrong `sso.region`) or of another
+/// organization with either, and only a deleted set may drop a grant from
+/// state. ListInstances settles it: outside the home region it lists no
+/// instance at all.
+pub async fn instance_visible(client: &Client, instance_arn: &str) -> Result<bool, AwsError> {
+    Ok(list_instances(client)
+        .await?
+        .iter()
+        .any(|i| i.instance_arn == instance_arn))
 }
 
 /// Chooses the instance: the configured one (which must be listed, since its

@@ -19,9 +19,9 @@ use super::permission_set::{self, ReadParts};
 use super::principals;
 use super::private::Private;
 use super::reserved_role;
-use crate::aws::AwsError;
 use crate::aws::arn::partition_of_arn;
-use crate::aws::ssoadmin::instance_exists;
+use crate::aws::ssoadmin::instance_visible;
+use crate::aws::{AwsError, Class};
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{Ctx, ReadRequest, ReadResponse};
@@ -80,21 +80,48 @@ async fn confirm_gone(
     instance_arn: &str,
     ps_arn: &str,
 ) -> Result<Option<Grant>, Diagnostics> {
-    match instance_exists(&clients.ssoadmin, instance_arn).await {
+    match instance_visible(&clients.ssoadmin, instance_arn).await {
         Ok(true) => Ok(None),
-        Ok(false) => Err(Diagnostics::from_error(
-            "IAM Identity Center instance not found",
-            format!(
-                "The Identity Center instance {instance_arn} was not found in {}; is `sso.region` right? (Also check \
-                 that `sso.profile`/`sso.assume_role` reach the organization's management or delegated-admin \
-                 account.) The state was left unchanged: permission set {ps_arn} was not treated as deleted.",
-                clients.sso_region
-            ),
-        )),
+        Ok(false) => Err(instance_missing(clients, instance_arn, ps_arn)),
         Err(e) => Err(e.to_diagnostics(format!(
             "Could not confirm that permission set {ps_arn} was deleted"
         ))),
     }
+}
+
+fn instance_missing(clients: &AwsClients, instance_arn: &str, ps_arn: &str) -> Diagnostics {
+    Diagnostics::from_error(
+        "IAM Identity Center instance not found",
+        format!(
+            "The Identity Center instance {instance_arn} was not found in {}; is `sso.region` right? (Also check that \
+             `sso.profile`/`sso.assume_role` reach the organization's management or delegated-admin account.) The \
+             state was left unchanged: permission set {ps_arn} was not treated as deleted.",
+            clients.sso_region
+        ),
+    )
+}
+
+/// The diagnostic for a failed Identity Center read. Denied access or "not
+/// found" may just mean the provider is looking in the wrong place (the
+/// instance lives in another region, or the credentials belong to another
+/// organization); one ListInstances tells, and then the error says so.
+async fn sso_read_error(
+    clients: &AwsClients,
+    instance_arn: &str,
+    ps_arn: &str,
+    e: AwsError,
+    summary: &str,
+) -> Diagnostics {
+    let suspicious = matches!(e.class(), Class::AccessDenied | Class::NotFound);
+    if suspicious
+        && matches!(
+            instance_visible(&clients.ssoadmin, instance_arn).await,
+            Ok(false)
+        )
+    {
+        return instance_missing(clients, instance_arn, ps_arn);
+    }
+    e.to_diagnostics(summary)
 }
 
 /// The refreshed grant, or `None` when the permission set is gone.
@@ -163,7 +190,16 @@ async fn refresh(
         match permission_set::describe_name(ctx, &clients.ssoadmin, &instance_arn, &ps_arn).await {
             Ok(Some(n)) => n,
             Ok(None) => return confirm_gone(clients, &instance_arn, &ps_arn).await,
-            Err(e) => return Err(e.to_diagnostics("Could not read the permission set")),
+            Err(e) => {
+                return Err(sso_read_error(
+                    clients,
+                    &instance_arn,
+                    &ps_arn,
+                    e,
+                    "Could not read the permission set",
+                )
+                .await);
+            }
         }
     };
 
@@ -235,8 +271,19 @@ async fn refresh(
         entries_read
     );
 
-    let ps_obs: Option<Option<permission_set::ObservedPs>> =
-        ps_obs.map_err(|e| e.to_diagnostics("Could not read the permission set"))?;
+    let ps_obs: Option<Option<permission_set::ObservedPs>> = match ps_obs {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(sso_read_error(
+                clients,
+                &instance_arn,
+                &ps_arn,
+                e,
+                "Could not read the permission set",
+            )
+            .await);
+        }
+    };
     if let Some(None) = ps_obs {
         // Deleted out of band: Terraform plans to create it again.
         return confirm_gone(clients, &instance_arn, &ps_arn).await;
@@ -247,7 +294,16 @@ async fn refresh(
         Err(e) if e.is_not_found() && !managed => {
             return confirm_gone(clients, &instance_arn, &ps_arn).await;
         }
-        Err(e) => return Err(e.to_diagnostics("Could not list the permission set's assignments")),
+        Err(e) => {
+            return Err(sso_read_error(
+                clients,
+                &instance_arn,
+                &ps_arn,
+                e,
+                "Could not list the permission set's assignments",
+            )
+            .await);
+        }
     };
     let role = role.map_err(|e| e.to_diagnostics("Could not look up the reserved role"))?;
     let mut clusters_obs = BTreeMap::new();
