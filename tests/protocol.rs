@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use plugin_client::{Auth, ClientCert, Handshake, Launch, Plugin, connect, free_port};
-use terraform_provider_eks::provider::EksProvider;
+use terraform_provider_eks::registry;
 use terraform_provider_eks::tfplugin::codec_msgpack;
 use terraform_provider_eks::tfplugin::framework::Provider as _;
 use terraform_provider_eks::tfplugin::pb::health::health_check_response::ServingStatus;
@@ -218,7 +218,7 @@ async fn provider_schema_lists_the_provider_block_and_reserved_role_data_source(
 /// A provider configuration value: every attribute null except the given
 /// top-level blocks/attributes.
 fn provider_config(overrides: &[(&str, Value)]) -> (Vec<u8>, CtyType) {
-    let ty = schema_type::block_type(&EksProvider::new().schema().block);
+    let ty = schema_type::block_type(&registry::provider().schema().block);
     let CtyType::Object { attributes, .. } = &ty else {
         panic!("provider type is an object")
     };
@@ -250,7 +250,7 @@ fn nulls_with(ty: &CtyType, set: &[(&str, Value)]) -> Value {
 #[tokio::test]
 async fn invalid_provider_config_gets_a_diagnostic_with_an_attribute_path() {
     let (_plugin, _hs, channel) = start().await;
-    let full = schema_type::block_type(&EksProvider::new().schema().block);
+    let full = schema_type::block_type(&registry::provider().schema().block);
     let CtyType::Object { attributes, .. } = &full else {
         unreachable!()
     };
