@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{Role, Tag};
 use tokio::time::Instant;
 
 use super::policy_doc::decode_document;
@@ -44,7 +44,8 @@ pub struct RoleInfo {
     pub tags: BTreeMap<String, String>,
 }
 
-/// `None` when the role does not exist.
+/// `None` when IAM says the role does not exist (`NoSuchEntity`, and only
+/// that: a denied or failed call is an error, never "gone").
 pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsError> {
     let out = match iam
         .get_role()
@@ -54,7 +55,7 @@ pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsE
         .aws(Service::Iam, "GetRole")
     {
         Ok(o) => o,
-        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) if e.code() == Some("NoSuchEntity") => return Ok(None),
         Err(e) => return Err(e.about(role_obj(name))),
     };
     let Some(role) = out.role() else {
@@ -66,7 +67,13 @@ pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsE
         )
         .about(role_obj(name)));
     };
-    Ok(Some(RoleInfo {
+    Ok(Some(role_info(role)))
+}
+
+/// A role as IAM returned it. ListRoles leaves out tags and the boundary;
+/// GetRole has them.
+pub fn role_info(role: &Role) -> RoleInfo {
+    RoleInfo {
         name: role.role_name().to_string(),
         arn: role.arn().to_string(),
         unique_id: role.role_id().to_string(),
@@ -89,7 +96,7 @@ pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsE
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect(),
-    }))
+    }
 }
 
 pub async fn list_attached(iam: &Client, role: &str) -> Result<BTreeSet<String>, AwsError> {
