@@ -469,7 +469,9 @@ impl ResourceIdentity for ClusterCreatorRole {
             let caller = match clients.caller_identity().await {
                 Ok(c) => c.account.clone(),
                 Err(e) => {
-                    return fail(e.to_diagnostics("Could not determine the provider's AWS account"));
+                    return fail(
+                        e.to_diagnostics("Could not determine the provider's AWS account"),
+                    );
                 }
             };
             if caller != account {
