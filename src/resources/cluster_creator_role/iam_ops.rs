@@ -55,7 +55,7 @@ pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsE
         .aws(Service::Iam, "GetRole")
     {
         Ok(o) => o,
-        Err(e) if e.code() == Some("NoSuchEntity") => return Ok(None),
+        Err(e) if role_missing(&e) => return Ok(None),
         Err(e) => return Err(e.about(role_obj(name))),
     };
     let Some(role) = out.role() else {
@@ -68,6 +68,12 @@ pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsE
         .about(role_obj(name)));
     };
     Ok(Some(role_info(role)))
+}
+
+/// IAM's own word that a role does not exist. Nothing else counts: not a
+/// denied call, not a 404 from something in between, not a throttle.
+pub fn role_missing(e: &AwsError) -> bool {
+    e.service == Service::Iam && e.code() == Some("NoSuchEntity")
 }
 
 /// A role as IAM returned it. ListRoles leaves out tags and the boundary;
@@ -656,6 +662,35 @@ pub async fn delete_role(iam: &Client, name: &str) -> Result<(), AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn iam_error(code: &str, status: u16) -> AwsError {
+        AwsError {
+            service: Service::Iam,
+            operation: "GetRole",
+            kind: ErrorKind::Service { status },
+            code: Some(code.to_string()),
+            message: "x".to_string(),
+            object: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn only_no_such_entity_means_the_role_is_gone() {
+        assert!(role_missing(&iam_error("NoSuchEntity", 404)));
+        for (code, status) in [
+            ("AccessDenied", 403),
+            ("NotFound", 404),
+            ("ServiceFailure", 500),
+            ("Throttling", 400),
+            ("InvalidClientTokenId", 403),
+        ] {
+            assert!(!role_missing(&iam_error(code, status)), "{code}");
+        }
+        let mut sts = iam_error("NoSuchEntity", 404);
+        sts.service = Service::Sts;
+        assert!(!role_missing(&sts));
+    }
 
     fn v(id: &str, is_default: bool, created: i64) -> Version {
         Version {
