@@ -167,6 +167,7 @@ fn query_finds_sso_creator_roles_and_the_generated_config_imports_them() {
     );
     brownfield(&emu);
     let tf = Tf::new(&emu);
+    tf.require(1, 14, "terraform query");
     tf.write(&main_tf(&emu, ""));
     tf.write_file(
         "find.tfquery.hcl",
@@ -274,6 +275,7 @@ fn query_filters_limits_and_finds_wildcard_principal_patterns() {
             "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*"}}}]}),
     );
     let tf = Tf::new(&emu);
+    tf.require(1, 14, "terraform query");
     tf.write(&main_tf(&emu, ""));
     tf.write_file(
         "find.tfquery.hcl",
@@ -352,6 +354,7 @@ fn import_by_identity_with_generated_config_then_an_empty_plan() {
     let emu = Emulator::start();
     brownfield(&emu);
     let tf = Tf::new(&emu);
+    tf.require(1, 12, "import by identity");
     tf.write(&main_tf(
         &emu,
         &format!(
@@ -455,6 +458,7 @@ fn import_by_id_reads_each_trust_back_exactly(tf: &Tf, emu: &Emulator) {
 fn import_by_id_reads_each_trust_back_exactly_tf115() {
     let emu = Emulator::start();
     let tf = Tf::new(&emu);
+    tf.require(1, 14, "GenerateResourceConfig");
     import_by_id_reads_each_trust_back_exactly(&tf, &emu);
     // GenerateResourceConfig (1.14+) wrote what a person would.
     assert_written_as_a_person_would(&tf.read_file("generated.tf"));

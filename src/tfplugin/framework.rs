@@ -153,11 +153,16 @@ pub trait Resource: Send + Sync {
     /// may be null, and the answer may then be null too.
     ///
     /// The server nulls computed-only and deprecated attributes of whatever
-    /// this returns. The default returns `state` as is, which is what
-    /// Terraform itself would write; override it to leave out defaults and
-    /// empty collections, and to choose between alternative spellings.
+    /// this returns. The default is what Terraform itself writes for
+    /// providers without GenerateResourceConfig
+    /// ([`genconfig::as_terraform_would`](super::genconfig::as_terraform_would));
+    /// override it to leave out defaults and empty collections, and to
+    /// choose between alternative spellings.
     fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
-        Ok(state.clone())
+        Ok(super::genconfig::as_terraform_would(
+            &self.schema().block,
+            state,
+        ))
     }
 }
 

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::schema::{Attribute, AttributeType, Block, BlockNesting, ObjectNesting, Presence};
+use super::types::CtyType;
 use super::value::Value;
 
 /// `value` (a state or a proposed configuration of `block`) with every
@@ -62,6 +63,73 @@ fn configurable_attribute(attr: &Attribute, value: &Value) -> Value {
     }
 }
 
+/// What Terraform itself writes for `state` when a provider does not offer
+/// GenerateResourceConfig (`ExtractLegacyConfigFromState` in
+/// hashicorp/terraform `internal/genconfig`): [`configurable`], plus an
+/// optional+computed top-level `id` left out and empty optional strings
+/// read as unset. The default of
+/// [`Resource::generate_config`](super::framework::Resource::generate_config),
+/// so a resource that does not override it generates what it did before
+/// the provider advertised the capability.
+pub fn as_terraform_would(block: &Block, state: &Value) -> Value {
+    let mut out = blank_strings_unset(block, &configurable(block, state));
+    let legacy_id = block
+        .attributes
+        .iter()
+        .any(|a| a.name == "id" && a.presence == Presence::OptionalComputed);
+    if legacy_id && let Value::Object(fields) = &mut out {
+        fields.insert("id".to_string(), Value::Null);
+    }
+    out
+}
+
+/// Optional (or optional+computed) string attributes holding `""` become
+/// null, at every depth.
+fn blank_strings_unset(block: &Block, value: &Value) -> Value {
+    let Value::Object(fields) = value else {
+        return value.clone();
+    };
+    let mut out = fields.clone();
+    for attr in &block.attributes {
+        let Some(slot) = out.get_mut(&attr.name) else {
+            continue;
+        };
+        match &attr.ty {
+            AttributeType::Cty(CtyType::String)
+                if matches!(
+                    attr.presence,
+                    Presence::Optional | Presence::OptionalComputed
+                ) && slot.as_str() == Some("") =>
+            {
+                *slot = Value::Null;
+            }
+            AttributeType::Cty(_) => {}
+            AttributeType::Nested {
+                nesting,
+                attributes,
+            } => {
+                let inner = Block {
+                    attributes: attributes.clone(),
+                    ..Block::default()
+                };
+                *slot = match nesting {
+                    ObjectNesting::Single => blank_strings_unset(&inner, slot),
+                    _ => each(slot, |v| blank_strings_unset(&inner, v)),
+                };
+            }
+        }
+    }
+    for nb in &block.blocks {
+        if let Some(slot) = out.get_mut(&nb.name) {
+            *slot = match nb.nesting {
+                BlockNesting::Single | BlockNesting::Group => blank_strings_unset(&nb.block, slot),
+                _ => each(slot, |v| blank_strings_unset(&nb.block, v)),
+            };
+        }
+    }
+    Value::Object(out)
+}
+
 /// Applies `f` to every element of a list, set or map; anything else (null,
 /// unknown) is returned as is.
 fn each(v: &Value, f: impl Fn(&Value) -> Value) -> Value {
@@ -77,7 +145,6 @@ fn each(v: &Value, f: impl Fn(&Value) -> Value) -> Value {
 mod tests {
     use super::*;
     use crate::tfplugin::schema::NestedBlock;
-    use crate::tfplugin::types::CtyType;
 
     fn s(x: &str) -> Value {
         Value::string(x)
@@ -149,5 +216,45 @@ mod tests {
         ]);
         assert_eq!(configurable(&block(), &state), want);
         assert_eq!(configurable(&block(), &Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn terraforms_own_extraction_also_unsets_blank_strings_and_a_legacy_id() {
+        let block = Block {
+            attributes: vec![
+                Attribute::optional_computed("id", CtyType::String, ""),
+                Attribute::required("name", CtyType::String, ""),
+                Attribute::optional("note", CtyType::String, ""),
+                Attribute::computed("arn", CtyType::String, ""),
+            ],
+            blocks: vec![NestedBlock::new(
+                "inner",
+                BlockNesting::List,
+                Block {
+                    attributes: vec![Attribute::optional("label", CtyType::String, "")],
+                    ..Block::default()
+                },
+            )],
+            ..Block::default()
+        };
+        let state = obj([
+            ("id", s("i-1")),
+            ("name", s("")),
+            ("note", s("")),
+            ("arn", s("arn:x")),
+            ("inner", Value::List(vec![obj([("label", s(""))])])),
+        ]);
+        assert_eq!(
+            as_terraform_would(&block, &state),
+            obj([
+                ("id", Value::Null),
+                ("name", s(""),),
+                ("note", Value::Null),
+                ("arn", Value::Null),
+                ("inner", Value::List(vec![obj([("label", Value::Null)])])),
+            ]),
+            "a required empty string stays"
+        );
+        assert_eq!(as_terraform_would(&block, &Value::Null), Value::Null);
     }
 }

@@ -414,6 +414,19 @@ impl Tf {
         )
     }
 
+    /// Panics, saying why, unless this Terraform is at least `major.minor`:
+    /// for tests of a feature older releases do not have (with `TF_BIN`
+    /// pointing at one, they fail with this message rather than a puzzling
+    /// Terraform error).
+    pub fn require(&self, major: u32, minor: u32, feature: &str) {
+        let (a, b, c) = self.version();
+        assert!(
+            (a, b) >= (major, minor),
+            "{feature} needs Terraform {major}.{minor} or later; {} is {a}.{b}.{c} (unset TF_BIN to use the venv's)",
+            self.bin.display()
+        );
+    }
+
     /// Runs terraform with `args` in the working directory; never panics on exit status.
     pub fn run(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new(&self.bin);
