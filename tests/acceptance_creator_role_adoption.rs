@@ -591,7 +591,9 @@ fn refresh_keeps_state_unless_iam_says_the_role_is_gone(mut tf: Tf, emu: &Emulat
     );
 
     // Credentials for another account, which has no such role: IAM says
-    // NoSuchEntity there, which is not "gone".
+    // NoSuchEntity there, which is not "gone". The member account is made
+    // the way AWS Organizations makes one, so AssumeRole's trust check passes.
+    emu.member_account(OTHER_ACCOUNT);
     let other = by_hand::assume(emu, OTHER_ACCOUNT, "OrganizationAccountAccessRole");
     use_creds(&mut tf, Some(&other));
     let out = tf
