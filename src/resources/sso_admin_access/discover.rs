@@ -105,22 +105,36 @@ pub async fn find_grants(
         let Some(roles) = by_name.get(&name) else {
             continue;
         };
-        // Identity Center keeps one role per set and account; more than one
-        // with entries means an old role's entries outlived it. The grant is
-        // the current role's, which IAM decides; list each so none is hidden.
-        for (role_arn, clusters) in roles {
-            out.push(FoundGrant {
-                permission_set_arn: arn.clone(),
-                permission_set_name: name.clone(),
-                role_arn: role_arn.clone(),
-                clusters: clusters.iter().cloned().collect(),
-            });
-        }
+        let (role_arn, clusters) = match current_role(clients, &name, account, roles).await? {
+            Some(found) => found,
+            None => continue,
+        };
+        out.push(FoundGrant {
+            permission_set_arn: arn,
+            permission_set_name: name,
+            role_arn,
+            clusters: clusters.into_iter().collect(),
+        });
     }
-    out.sort_by(|a, b| {
-        (&a.permission_set_name, &a.role_arn).cmp(&(&b.permission_set_name, &b.role_arn))
-    });
+    out.sort_by(|a, b| a.permission_set_name.cmp(&b.permission_set_name));
     Ok((out, skipped))
+}
+
+/// The role (and its clusters) a grant consists of. Identity Center keeps
+/// one reserved role per set and account, so entries for two roles of one
+/// set mean an old role's entries outlived it: only then is IAM asked which
+/// role is current, and the stale entries are not part of the grant.
+async fn current_role(
+    clients: &AwsClients,
+    name: &str,
+    account: &str,
+    roles: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<Option<(String, BTreeSet<String>)>, AwsError> {
+    if roles.len() == 1 {
+        return Ok(roles.iter().next().map(|(r, c)| (r.clone(), c.clone())));
+    }
+    let current = super::reserved_role::lookup(&clients.iam, name, account).await?;
+    Ok(current.and_then(|role| roles.get(&role.arn).map(|c| (role.arn.clone(), c.clone()))))
 }
 
 /// The clusters (of `role_arn`'s account, in the provider's region) that have

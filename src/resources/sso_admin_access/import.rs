@@ -119,10 +119,15 @@ fn fail(summary: &str, detail: String) -> ImportResponse {
 }
 
 pub async fn import(state: &ProviderState, ctx: &Ctx, id: &str) -> ImportResponse {
-    let parsed = match parse(id) {
-        Ok(p) => p,
-        Err(e) => return fail("Invalid import ID", e),
-    };
+    match parse(id) {
+        Ok(parsed) => import_parsed(state, ctx, &parsed).await,
+        Err(e) => fail("Invalid import ID", e),
+    }
+}
+
+/// Import of a parsed ID; also the last step of import by identity and of a
+/// `terraform query` result's full object.
+pub async fn import_parsed(state: &ProviderState, ctx: &Ctx, parsed: &ImportId) -> ImportResponse {
     let clients = match state.clients().await {
         Ok(c) => c,
         Err(d) => return failure(d),
@@ -146,7 +151,7 @@ pub async fn import(state: &ProviderState, ctx: &Ctx, id: &str) -> ImportRespons
             ),
         );
     }
-    let mode = match check(ctx, clients, &instance.instance_arn, &parsed).await {
+    let mode = match check(ctx, clients, &instance.instance_arn, parsed).await {
         Ok(m) => m,
         Err(d) => return failure(d),
     };

@@ -5,6 +5,8 @@
 //! Module map (one job each):
 //! - [`schema`], [`model`] (typed state), [`validate`], [`plan`], [`private`];
 //! - [`create`], [`update`], [`read`] (+ [`drift`]), [`delete`], [`import`];
+//! - adopting what exists: [`identity`], [`list`] (`terraform query`, with
+//!   [`discover`]) and [`generate`] (generated configuration);
 //! - AWS pieces: [`permission_set`], [`assignments`], [`principals`],
 //!   [`reserved_role`], [`access_entries`];
 //! - apply steps shared by create, update and delete: [`apply_env`] (clients,
@@ -23,7 +25,9 @@ pub mod delete;
 pub mod discover;
 pub mod drift;
 pub mod generate;
+pub mod identity;
 pub mod import;
+pub mod list;
 pub mod messages;
 pub mod model;
 pub mod permission_set;
@@ -47,8 +51,8 @@ use self::private::Private;
 use crate::provider::ProviderState;
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{
-    ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
+    ApplyRequest, ApplyResponse, Ctx, IdentitySchema, ImportResponse, ListRequest, ListResource,
+    ListSink, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, ResourceIdentity,
 };
 use crate::tfplugin::schema::Schema;
 use crate::tfplugin::value::Value;
@@ -199,5 +203,61 @@ impl Resource for SsoAdminAccess {
 
     async fn import(&self, ctx: &Ctx, id: &str) -> ImportResponse {
         import::import(&self.state, ctx, id).await
+    }
+
+    fn identity(&self) -> Option<&dyn ResourceIdentity> {
+        Some(self)
+    }
+
+    fn list_resource(&self) -> Option<&dyn ListResource> {
+        Some(self)
+    }
+
+    /// What a person would write (see [`generate`]): a managed set as a
+    /// `permission_set` block, a referenced one as `permission_set_arn`.
+    fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
+        if state.is_null() {
+            return Ok(Value::Null);
+        }
+        let model_error = |e: model::ModelError| {
+            Diagnostics::from_error(
+                "Could not generate the configuration",
+                format!("{e}. This is a provider bug; please report it."),
+            )
+        };
+        let grant = Grant::from_value(state).map_err(model_error)?;
+        generate::config_from_state(&grant)
+            .to_value()
+            .map_err(model_error)
+    }
+}
+
+#[async_trait]
+impl ResourceIdentity for SsoAdminAccess {
+    fn identity_schema(&self) -> IdentitySchema {
+        identity::schema()
+    }
+
+    fn identity_of(&self, state: &Value) -> Value {
+        identity::of(state)
+    }
+
+    async fn import_by_identity(&self, ctx: &Ctx, id: &Value) -> ImportResponse {
+        identity::import_by_identity(&self.state, ctx, id).await
+    }
+}
+
+#[async_trait]
+impl ListResource for SsoAdminAccess {
+    fn list_config_schema(&self) -> Schema {
+        list::config_schema()
+    }
+
+    fn validate_list_config(&self, config: &Value) -> Diagnostics {
+        list::validate_config(config)
+    }
+
+    async fn list(&self, ctx: &Ctx, req: ListRequest, results: &mut ListSink) -> Diagnostics {
+        list::list(&self.state, ctx, req, results).await
     }
 }
