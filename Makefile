@@ -18,7 +18,7 @@ CARGO  ?= cargo
 
 export EKS_VENV := $(VENV)
 
-.PHONY: help venv clients toolchain build release test test-rust test-emulator lint fmt demo bench clean
+.PHONY: help venv clients toolchain build release dist docs docs-check emulator test test-rust test-emulator lint fmt demo bench clean
 
 help:
 	@echo "make demo     build, start the emulator, run journeys J1 and J2 (examples/) through Terraform"
@@ -37,6 +37,20 @@ build:
 
 release:
 	$(CARGO) build --release
+
+# Registry release assets (tools/dist.py): make dist VERSION=x.y.z GPG_FINGERPRINT=<40 hex>
+# VERSION defaults to Cargo.toml's; gpg's own GNUPGHOME is honoured.
+# DIST_PLATFORMS is the one list of platforms built. Only linux_amd64 builds on
+# these machines (rustup reaches no other standard library); a release machine
+# with the other targets installed (`rustup target add ...`, plus a linker for
+# each) sets, for example:
+#   DIST_PLATFORMS="linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64 freebsd_amd64"
+# (tools/dist.py maps each to its Rust target triple.)
+DIST_PLATFORMS ?= linux_amd64
+DIST_DIR ?= $(ROOT)/dist
+VERSION ?=
+dist:
+	$(PYTHON) $(ROOT)/tools/dist.py --version "$(VERSION)" --platforms "$(DIST_PLATFORMS)" --out "$(DIST_DIR)"
 
 fmt:
 	$(CARGO) fmt

@@ -91,7 +91,7 @@ pub fn provider_schema() -> Schema {
                     "sso",
                     BlockNesting::Single,
                     Block {
-                        description: "The IAM Identity Center side: the management or delegated-admin account that owns the instance. Unset arguments default to the provider's `region` and `profile`; the top-level `assume_role` is not inherited, because it targets the cluster account.".to_string(),
+                        description: "The IAM Identity Center side: the management or delegated-admin account that owns the instance. Unset arguments default to the provider's `region`, `profile`, `shared_config_files` and `shared_credentials_files`; the top-level `assume_role` is not inherited, because it targets the cluster account.".to_string(),
                         attributes: vec![
                             Attribute::optional(
                                 "region",
@@ -102,6 +102,16 @@ pub fn provider_schema() -> Schema {
                                 "profile",
                                 CtyType::String,
                                 "Named profile for Identity Center calls. Defaults to the provider's `profile`.",
+                            ),
+                            Attribute::optional(
+                                "shared_config_files",
+                                CtyType::list(CtyType::String),
+                                "Shared config files for Identity Center calls only, e.g. HCP Terraform's `var.tfc_aws_dynamic_credentials.aliases[\"sso\"].shared_config_file`. Defaults to the provider's `shared_config_files`. `~` is expanded.",
+                            ),
+                            Attribute::optional(
+                                "shared_credentials_files",
+                                CtyType::list(CtyType::String),
+                                "Shared credentials files for Identity Center calls only. Defaults to the provider's `shared_credentials_files`. `~` is expanded.",
                             ),
                             Attribute::optional(
                                 "instance_arn",

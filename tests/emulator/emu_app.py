@@ -28,6 +28,7 @@ from emu_common import (
 )
 from emu_eks import AccessEntries, ensure_cluster_fields, match_route, validate_access_config
 from emu_sso import SsoAdmin
+from emu_sts import WebIdentity
 
 RE_CRED_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
@@ -62,6 +63,7 @@ class Emulator:
         self.log = RequestLog()
         self.sso = SsoAdmin(self.config, self.faults)
         self.eks = AccessEntries(self.sso)
+        self.web_identity = WebIdentity()
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         self.eks_router = _build_rest_router("eks")
         install_moto_patches(self)
@@ -178,6 +180,8 @@ class Emulator:
                 if not isinstance(params, dict):
                     raise AwsError("SerializationException", "Request body must be a JSON object.", 400)
                 return self.sso.handle(operation, params, account, region)
+            if service == "sts" and operation == "AssumeRoleWithWebIdentity":
+                self.web_identity.check(parse_qs(body.decode("utf-8", "replace")) or parse_qs(query))
             if service == "eks":
                 route = match_route(environ["REQUEST_METHOD"], raw_path)
                 if route is not None:
@@ -255,6 +259,8 @@ class Emulator:
             if method == "DELETE":
                 self.log.clear()
                 return {"requests": []}
+        if (method, path) == ("GET", "/sts/web-identity"):
+            return {"calls": list(self.web_identity.calls)}
         if (method, path) == ("POST", "/sso/setup"):
             return self.sso_setup(body)
         if (method, path) == ("POST", "/eks/clusters"):
@@ -269,6 +275,7 @@ class Emulator:
 
         moto_api_backend.reset()
         self.sso.reset()
+        self.web_identity.reset()
         self.config.values.clear()
         self.config.values.update(Config().values)
         self.faults.clear()

@@ -251,6 +251,22 @@ impl Tf {
         self.env.push((name.into(), value.into()));
     }
 
+    /// Runs `bin` (another terraform or tofu) instead of `TF_BIN`/the venv's.
+    pub fn set_bin(&mut self, bin: PathBuf) {
+        self.bin = bin;
+    }
+
+    /// The CLI binary this working directory runs.
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
+    /// Replaces the CLI config (`dev_overrides` by default) with `text`, for
+    /// tests that install the provider the way users do.
+    pub fn write_cli_config(&self, text: &str) {
+        self.write_file("terraform.rc", text);
+    }
+
     /// Removes an environment variable from every later command.
     pub fn unset_env(&mut self, name: &str) {
         self.env.retain(|(k, _)| k != name);
