@@ -146,7 +146,7 @@ pub fn provider_schema() -> Schema {
                         attributes: vec![Attribute::optional(
                             "tags",
                             CtyType::map(CtyType::String),
-                            "Tag keys and values.",
+                            "Tag keys and values, e.g. `{ team = \"platform\" }`.",
                         )],
                         ..Block::default()
                     },
