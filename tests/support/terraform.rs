@@ -171,6 +171,8 @@ impl PlanSummary {
 
 pub struct Tf {
     dir: TempDir,
+    /// Where terraform runs, relative to `dir` (empty: `dir` itself).
+    workdir: PathBuf,
     bin: PathBuf,
     env: Vec<(String, String)>,
     timeout: Duration,
@@ -239,6 +241,7 @@ impl Tf {
         }
         Tf {
             dir,
+            workdir: PathBuf::new(),
             bin: paths::terraform_bin(),
             env,
             timeout,
@@ -254,6 +257,12 @@ impl Tf {
     /// Runs `bin` (another terraform or tofu) instead of `TF_BIN`/the venv's.
     pub fn set_bin(&mut self, bin: PathBuf) {
         self.bin = bin;
+    }
+
+    /// Runs terraform in `rel` (a subdirectory of [`Self::dir`]) from now on,
+    /// for root modules that refer to sibling directories (`../modules/x`).
+    pub fn set_workdir(&mut self, rel: &str) {
+        self.workdir = PathBuf::from(rel);
     }
 
     /// The CLI binary this working directory runs.
@@ -293,7 +302,7 @@ impl Tf {
     pub fn run(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
-            .current_dir(self.dir.path())
+            .current_dir(self.dir.path().join(&self.workdir))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
