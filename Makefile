@@ -84,11 +84,15 @@ lint: toolchain
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-# Real clients the connection tests drive: AWS CLI v2 (Debian) and kubectl.
+# Optional system-wide clients for the connection tests: kubectl and AWS CLI v2
+# from Debian (apt-get, as root). `make test` never runs this: it uses the
+# venv's AWS CLI v1 and the machine's kubectl, and says what is missing.
 clients: venv
+	@echo "make clients: installs missing Debian packages (kubernetes-client, awscli) system-wide with apt-get, as root"
 	$(ROOT)/tools/install-clients.sh
 
-test-rust: venv clients
+test-rust: venv
+	@command -v kubectl >/dev/null 2>&1 || [[ -n "$${EKS_KUBECTL:-}" ]] || { echo "make test: kubectl not found; the connection tests need it: run 'make clients' (Debian, as root) or set EKS_KUBECTL" >&2; exit 1; }
 	$(CARGO) test
 
 test-emulator: venv
