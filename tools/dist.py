@@ -215,6 +215,13 @@ def make_dist(version: str, platforms: list[str], out: Path, fingerprint: str) -
     if not manifest_src.is_file():
         raise DistError(f"{manifest_src} is missing")
 
+    changelog = ROOT / "CHANGELOG.md"
+    if changelog.is_file() and f"## [{version}]" not in changelog.read_text():
+        print(
+            f"dist: warning: CHANGELOG.md has no '## [{version}]' section; move the [Unreleased] entries there before publishing",
+            file=sys.stderr,
+        )
+
     host = host_triple()
     prefix = f"{NAME}_{version}"
     staging = Path(tempfile.mkdtemp(prefix="eks-dist-"))

@@ -57,7 +57,7 @@ pub fn provider_schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
-            description: "The `eks` provider wires IAM Identity Center (formerly AWS SSO) to Amazon EKS access. Credentials come from the standard AWS chain: environment variables, shared config and credentials files (including SSO profiles), web identity (e.g. HCP Terraform dynamic credentials), ECS and EC2 instance roles. No AWS call is made until a resource or data source needs one.".to_string(),
+            description: "The `eks` provider wires IAM Identity Center (formerly AWS SSO) to Amazon EKS access. Credentials come from the standard AWS chain: environment variables, shared config and credentials files (including SSO profiles), web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` with `AWS_ROLE_ARN`, or a config file's `web_identity_token_file` with `role_arn`, the form HCP Terraform's dynamic credentials take), ECS and EC2 instance roles. No AWS call is made until a resource or data source needs one.".to_string(),
             attributes: vec![
                 Attribute::optional(
                     "region",
