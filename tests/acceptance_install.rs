@@ -197,6 +197,69 @@ fn dist_without_gpg_fingerprint_fails_before_building() {
     assert!(!target.exists(), "nothing may be written without a key");
 }
 
+#[test]
+fn dist_refuses_an_ecc_key_the_registry_would_reject() {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("install-test/ecc-gnupg");
+    let _ = fs::remove_dir_all(&home);
+    fs::create_dir_all(&home).expect("GNUPGHOME");
+    let gpg = |args: &[&str]| {
+        std::process::Command::new("gpg")
+            .arg("--batch")
+            .args(args)
+            .env("GNUPGHOME", &home)
+            .output()
+            .expect("gpg")
+    };
+    assert!(
+        gpg(&[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "ecc <ecc@example.invalid>",
+            "ed25519",
+            "sign",
+            "1d"
+        ])
+        .status
+        .success()
+    );
+    let listing =
+        String::from_utf8_lossy(&gpg(&["--with-colons", "--list-secret-keys"]).stdout).into_owned();
+    let fingerprint = listing
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fpr:")
+                .map(|r| r.trim_matches(':').to_string())
+        })
+        .expect("fingerprint");
+    let out = std::process::Command::new("make")
+        .args(["--no-print-directory", "-C"])
+        .arg(paths::repo_root())
+        .args(["dist", "VERSION=0.9.0"])
+        .arg(format!("DIST_DIR={}", home.join("dist").display()))
+        .env_remove("MAKEFLAGS")
+        .env_remove("MAKELEVEL")
+        .env("GNUPGHOME", &home)
+        .env("GPG_FINGERPRINT", &fingerprint)
+        .output()
+        .expect("make dist");
+    let _ = std::process::Command::new("gpgconf")
+        .args(["--kill", "all"])
+        .env("GNUPGHOME", &home)
+        .status();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("accepts only RSA or DSA signing keys"),
+        "{text}"
+    );
+    assert!(!home.join("dist").exists(), "{text}");
+}
+
 /// A working directory whose Terraform (`bin`) finds the provider only
 /// through `reg`, trusting the registry's test CA.
 fn registry_tf(env: &mut Env, bin: PathBuf, reg: &Registry) {
