@@ -129,13 +129,32 @@ def check_signing_key(fingerprint: str) -> str:
     raise DistError(f"gpg listed no secret key for {fingerprint}")
 
 
+# Variables cargo sets for the programs it runs (`cargo test`, build scripts).
+# Passed on to this build they would change its inputs: ring's build script,
+# for one, tracks CARGO_MANIFEST_DIR, and a change rebuilds everything that
+# depends on ring. A release build from `cargo test` and one from a shell must
+# reuse each other's work.
+CARGO_RUNTIME_VARS = {"CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR", "LD_LIBRARY_PATH"}
+CARGO_RUNTIME_PREFIXES = ("CARGO_PKG_", "CARGO_BIN_EXE_")
+
+
+def cargo_env(version: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in CARGO_RUNTIME_VARS and not k.startswith(CARGO_RUNTIME_PREFIXES)
+    }
+    env["EKS_PROVIDER_VERSION"] = version
+    return env
+
+
 def build(version: str, platform: str, host: str) -> Path:
     """The stripped release binary for `platform`, built with `version`."""
     triple = RUST_TARGETS[platform]
     cmd = [os.environ.get("CARGO", "cargo"), "build", "--release", "--bin", NAME]
     if triple != host:
         cmd += ["--target", triple]
-    env = dict(os.environ, EKS_PROVIDER_VERSION=version)
+    env = cargo_env(version)
     print(f"dist: building {platform} ({triple}); a release build can take several minutes", flush=True)
     run(cmd, env=env, cwd=ROOT)
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
