@@ -43,7 +43,14 @@ fn federate(emu: &Emulator, account: &str, role: &str, subject: &str) -> Federat
     cmd.arg(paths::repo_root().join("tests/support/web_identity.py"))
         .args(["--endpoint", emu.endpoint()])
         .args(["--account", account, "--role-name", role])
-        .args(["--issuer", ISSUER, "--audience", AUDIENCE, "--subject", subject])
+        .args([
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--subject",
+            subject,
+        ])
         .arg("--token-file")
         .arg(&token_file);
     paths::scrub_env(&mut cmd);
@@ -119,7 +126,11 @@ fn assert_creator_role_lands_in(emu: &Emulator, tf: &Tf, fed: &Federated, accoun
     );
     let calls = exchanges(emu);
     assert!(
-        !calls.is_empty() && calls.iter().all(|c| c["role_arn"] == fed.role_arn.as_str() && c["subject"] == fed.subject.as_str()),
+        !calls.is_empty()
+            && calls
+                .iter()
+                .all(|c| c["role_arn"] == fed.role_arn.as_str()
+                    && c["subject"] == fed.subject.as_str()),
         "expected AssumeRoleWithWebIdentity into {} with the run's token: {calls:#?}",
         fed.role_arn
     );
@@ -139,7 +150,9 @@ fn assert_creator_role_lands_in(emu: &Emulator, tf: &Tf, fed: &Federated, accoun
         );
     }
     assert!(
-        requests.iter().any(|r| r.operation == "AssumeRoleWithWebIdentity"),
+        requests
+            .iter()
+            .any(|r| r.operation == "AssumeRoleWithWebIdentity"),
         "{requests:?}"
     );
     tf.destroy();
@@ -276,8 +289,16 @@ resource "eks_sso_admin_access" "admins" {{
         !cluster_calls.is_empty() && !sso_calls.is_empty(),
         "each side exchanges its own token: {calls:#?}"
     );
-    assert!(cluster_calls.iter().all(|c| c["subject"] == cluster_fed.subject.as_str()));
-    assert!(sso_calls.iter().all(|c| c["subject"] == sso_fed.subject.as_str()));
+    assert!(
+        cluster_calls
+            .iter()
+            .all(|c| c["subject"] == cluster_fed.subject.as_str())
+    );
+    assert!(
+        sso_calls
+            .iter()
+            .all(|c| c["subject"] == sso_fed.subject.as_str())
+    );
 
     let requests = emu.requests();
     let mut seen = std::collections::BTreeMap::<&str, std::collections::BTreeSet<String>>::new();
@@ -298,7 +319,10 @@ resource "eks_sso_admin_access" "admins" {{
     only("identitystore", ACCOUNT);
 
     let state = emu.state();
-    let entries = state["access_entries"].as_array().cloned().unwrap_or_default();
+    let entries = state["access_entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(
         entries.len() == 1 && entries[0]["account"] == MEMBER && entries[0]["cluster"] == cluster,
         "{state:#}"
@@ -307,8 +331,12 @@ resource "eks_sso_admin_access" "admins" {{
     tf.destroy();
     let state = emu.state();
     assert!(
-        state["access_entries"].as_array().is_none_or(|a| a.is_empty())
-            && state["permission_sets"].as_array().is_none_or(|a| a.is_empty()),
+        state["access_entries"]
+            .as_array()
+            .is_none_or(|a| a.is_empty())
+            && state["permission_sets"]
+                .as_array()
+                .is_none_or(|a| a.is_empty()),
         "destroy left objects: {state:#}"
     );
 }
