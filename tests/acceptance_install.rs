@@ -29,13 +29,15 @@ use support::install::{
 use support::paths;
 use support::terraform::{Output, Tf};
 
-const ADDRESS: &str = "registry.terraform.io/eks-sso/eks";
+/// `registry.terraform.io/eks-sso/eks`, spelled once in src/meta.rs.
+const ADDRESS: &str = support::terraform::PROVIDER_ADDRESS;
 
 /// `required_providers` pinned the way a team pins a release.
 fn pinned_config(env: &Env, body: &str) -> String {
+    let source = support::terraform::provider_source();
     env.config(body).replacen(
-        "source = \"eks-sso/eks\"",
-        "source  = \"eks-sso/eks\"\n      version = \"~> 0.9\"",
+        &format!("source = \"{source}\""),
+        &format!("source  = \"{source}\"\n      version = \"~> 0.9\""),
         1,
     )
 }
