@@ -71,7 +71,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "Building the provider (cargo build)"
+say "Building the provider (cargo build; the first build compiles the AWS SDK and can take several minutes)"
 (cd "$root" && cargo build --quiet --bin terraform-provider-eks)
 # dev_overrides loads every terraform-provider-eks* file of its directory, and
 # Cargo's target dir holds dep-info files of that name too: give Terraform a

@@ -11,4 +11,12 @@ pub const BINARY_NAME: &str = "terraform-provider-eks";
 /// The hclog module our log lines carry; Terraform shows it next to each line.
 pub const LOG_MODULE: &str = "provider.terraform-provider-eks";
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The provider's version: Cargo.toml's `version`, the one place it is kept,
+/// unless `EKS_PROVIDER_VERSION` is set at build time. `make dist VERSION=x.y.z`
+/// sets it, so a release binary reports the version its archive is named after
+/// without editing Cargo.toml for every build. Cargo tracks the variable, so
+/// changing it rebuilds this crate.
+pub const VERSION: &str = match option_env!("EKS_PROVIDER_VERSION") {
+    Some(v) if !v.is_empty() => v,
+    _ => env!("CARGO_PKG_VERSION"),
+};

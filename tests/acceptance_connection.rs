@@ -3,15 +3,17 @@
 //! the real clients a user would feed them to:
 //!
 //! - the AWS CLI v1 from the project venv (pinned in tests/requirements.txt)
-//!   and the AWS CLI v2 from Debian read the rendered config through
+//!   and, when installed, the AWS CLI v2 from Debian read the rendered config through
 //!   `AWS_CONFIG_FILE`;
 //! - `kubectl config view` parses the kubeconfig;
 //! - the exec command taken from kubectl's view of the kubeconfig produces an
 //!   ExecCredential with static credentials, and fails with an SSO-token error
 //!   for the SSO profile when no token is cached (seed J2's logged-out state).
 //!
-//! kubectl and the v2 CLI are installed by tools/install-clients.sh; when one
-//! is missing the test fails and says so rather than skipping.
+//! kubectl comes from the machine (or `make clients`, which installs it from
+//! Debian); when it is missing the test fails and says so rather than
+//! skipping. The v2 CLI is used when present (`make clients` installs it);
+//! without it the test prints a note, and fails if EKS_REQUIRE_AWSCLI_V2=1.
 
 mod support;
 
@@ -37,7 +39,7 @@ const STATIC_PROFILE: &str = "static-creds";
 /// A context name that is only valid YAML when quoted.
 const ODD_CONTEXT: &str = "on-call: platform #1";
 const EXEC_API: &str = "client.authentication.k8s.io/v1beta1";
-const INSTALL_HINT: &str = "run tools/install-clients.sh (as root; `make test` runs it)";
+const INSTALL_HINT: &str = "run `make clients` (installs Debian's kubernetes-client and awscli as root), or set EKS_KUBECTL / EKS_AWSCLI_V2 to binaries you have";
 
 // ---------------------------------------------------------------------------
 // Real clients
@@ -109,7 +111,7 @@ fn clients() -> Clients {
         Some(PathBuf::from("/usr/bin/aws")),
         Some(PathBuf::from("/usr/local/bin/aws")),
     ];
-    let (v2, v2_version) = candidates
+    let v2 = candidates
         .into_iter()
         .flatten()
         .filter(|p| p.is_file())
@@ -117,31 +119,43 @@ fn clients() -> Clients {
             let v = version_of(&p);
             (p, v)
         })
-        .find(|(_, v)| v.starts_with("aws-cli/2."))
-        .unwrap_or_else(|| panic!("AWS CLI v2 is not installed: {INSTALL_HINT}"));
-    let v2_minor: u32 = v2_version
-        .trim_start_matches("aws-cli/2.")
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
+        .find(|(_, v)| v.starts_with("aws-cli/2."));
+
+    let mut clis = vec![AwsCli {
+        label: "aws-cli v1 (venv)",
+        bin: v1,
+        v2: false,
+        honours_endpoint_env: true,
+    }];
+    match v2 {
+        Some((bin, version)) => {
+            let minor: u32 = version
+                .trim_start_matches("aws-cli/2.")
+                .split('.')
+                .next()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            clis.push(AwsCli {
+                label: "aws-cli v2",
+                bin,
+                v2: true,
+                honours_endpoint_env: minor >= 13,
+            });
+        }
+        // The v2 checks are extra coverage (the seeds use v2): a machine
+        // without it runs the v1 checks and says what it left out, unless
+        // the run requires v2 (.ci/run, after `make clients`).
+        None if std::env::var_os("EKS_REQUIRE_AWSCLI_V2").is_some_and(|v| v == "1") => {
+            panic!("AWS CLI v2 is not installed and EKS_REQUIRE_AWSCLI_V2=1: {INSTALL_HINT}")
+        }
+        None => eprintln!(
+            "note: AWS CLI v2 not found (EKS_AWSCLI_V2, /usr/bin/aws, /usr/local/bin/aws): only the venv's v1 CLI checks the rendered config here; {INSTALL_HINT}"
+        ),
+    }
 
     Clients {
         kubectl,
-        clis: vec![
-            AwsCli {
-                label: "aws-cli v1 (venv)",
-                bin: v1,
-                v2: false,
-                honours_endpoint_env: true,
-            },
-            AwsCli {
-                label: "aws-cli v2",
-                bin: v2,
-                v2: true,
-                honours_endpoint_env: v2_minor >= 13,
-            },
-        ],
+        clis,
         python: paths::venv_python(),
     }
 }

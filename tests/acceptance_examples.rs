@@ -1,4 +1,4 @@
-//! The three `examples/` directories, run as a user would copy them: real
+//! The `examples/` root modules, run as a user would copy them: real
 //! Terraform, the unchanged HCL, the emulator reached only through
 //! `AWS_ENDPOINT_URL`, inputs as `TF_VAR_*`. Each test builds the world its
 //! example assumes (Identity Center in the management account, member
@@ -12,8 +12,8 @@ mod support;
 use regex::Regex;
 use serde_json::{Value, json};
 use support::examples::{
-    AwsConfigFile, copy_example, emulator_specific_text, exec_env, exec_of, kubectl_view,
-    leftovers, setup_world,
+    AwsConfigFile, copy_example, emulator_specific_text, example_files, exec_env, exec_of,
+    kubectl_view, leftovers, setup_world,
 };
 use support::{ACCOUNT, Emulator, Tf};
 
@@ -64,6 +64,55 @@ impl Run {
             tf.set_env(&format!("TF_VAR_{name}"), value);
         }
         copy_example(&tf, example);
+        Run {
+            emulator,
+            world,
+            tf,
+        }
+    }
+
+    /// Like [`Run::start`] for a root module that calls
+    /// `../modules/<module>`: both are copied side by side, as in the
+    /// repository, and Terraform runs in the root's directory after `init`
+    /// (which installs the module).
+    fn start_with_module(
+        example: &str,
+        module: &str,
+        region: &str,
+        spec: Value,
+        vars: &[(&str, &str)],
+    ) -> Run {
+        let module_dir = format!("modules/{module}");
+        for dir in [example, module_dir.as_str()] {
+            let found = emulator_specific_text(dir);
+            assert!(
+                found.is_empty(),
+                "examples/{dir} must work against real AWS as written:\n{}",
+                found.join("\n")
+            );
+        }
+        let emulator = Emulator::start();
+        let world = setup_world(&emulator, &spec);
+        let mut tf = Tf::with_region(&emulator, region);
+        tf.unset_env("AWS_REGION");
+        for (name, value) in vars {
+            tf.set_env(&format!("TF_VAR_{name}"), value);
+        }
+        for (dir, dest) in [
+            (example, example.to_string()),
+            (module_dir.as_str(), module_dir.clone()),
+        ] {
+            for file in example_files(dir) {
+                let text = std::fs::read_to_string(&file).expect("read example file");
+                let name = file
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .expect("file name");
+                tf.write_file(&format!("{dest}/{name}"), &text);
+            }
+        }
+        tf.set_workdir(example);
+        tf.init();
         Run {
             emulator,
             world,
@@ -526,6 +575,120 @@ fn multi_cluster_example_grants_two_clusters_and_a_second_account() {
         assert_eq!(config.get(&profile, "sso_role_name"), "EKSPlatformAdmin");
         assert_eq!(config.get(&profile, "sso_session"), "sso");
     }
+
+    run.assert_replan_empty();
+    run.destroy_and_assert_clean();
+}
+
+#[test]
+fn module_consumer_applies_one_module_per_permission_set_with_for_each() {
+    let region = "eu-west-1";
+    let run = Run::start_with_module(
+        "module-consumer",
+        "sso-eks-access",
+        region,
+        json!({
+            "config": delays(),
+            "sso": {"region": region, "groups": ["Platform_Admins", "Developers", "Auditors"]},
+            "management_account": ACCOUNT,
+            "accounts": {MEMBER: {"org_role": ORG_ROLE, "clusters": [
+                {"region": region, "name": "prod"},
+                {"region": region, "name": "staging"},
+            ]}},
+        }),
+        &[("account_id", MEMBER)],
+    );
+    run.validate_and_apply();
+
+    // One module instance, permission set and reserved role per entry of
+    // the for_each map, each with its own suffix.
+    let roles = run.tf.output("reserved_role_arns");
+    let sets = ["EKSAuditor", "EKSDeveloper", "EKSPlatformAdmin"];
+    let prefix = format!("arn:aws:iam::{MEMBER}:role/aws-reserved/sso.amazonaws.com/{region}/");
+    let mut role_of = std::collections::BTreeMap::new();
+    for set in sets {
+        let arn = roles[set]
+            .as_str()
+            .unwrap_or_else(|| panic!("no reserved role for {set}: {roles}"));
+        let name = arn
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{arn} does not start with {prefix}"));
+        assert_reserved_role_name(name, set);
+        role_of.insert(set, arn.to_string());
+    }
+    let state = run.emulator.state();
+    for set in sets {
+        permission_set(&state, set);
+    }
+    let assigned = state["assignments"].as_array().map(Vec::len);
+    assert_eq!(
+        assigned,
+        Some(3),
+        "one assignment per permission set: {state}"
+    );
+
+    // The clusters each set reaches, with its policies and scopes.
+    let policies_on = |cluster: &str, set: &str| -> Vec<(String, Value)> {
+        let entries = entries_on(&state, MEMBER, region, cluster);
+        let entry = entries
+            .iter()
+            .find(|e| e["principal_arn"] == role_of[set].as_str());
+        let mut got: Vec<(String, Value)> = entry
+            .map(|e| {
+                e["policies"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        let scope = &p["access_scope"];
+                        let mut ns: Vec<&str> = scope["namespaces"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .collect();
+                        ns.sort_unstable();
+                        (
+                            p["policy_arn"].as_str().unwrap_or_default().to_string(),
+                            json!({"type": scope["type"], "namespaces": ns}),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        got
+    };
+    let cluster_scope = json!({"type": "cluster", "namespaces": []});
+    for cluster in ["prod", "staging"] {
+        assert_eq!(
+            policies_on(cluster, "EKSPlatformAdmin"),
+            [(CLUSTER_ADMIN.to_string(), cluster_scope.clone())]
+        );
+        assert_eq!(
+            policies_on(cluster, "EKSAuditor"),
+            [(VIEW.to_string(), cluster_scope.clone())]
+        );
+    }
+    assert!(
+        policies_on("prod", "EKSDeveloper").is_empty(),
+        "developers only reach staging: {state}"
+    );
+    assert_eq!(
+        policies_on("staging", "EKSDeveloper"),
+        [
+            (
+                "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy".to_string(),
+                json!({"type": "namespace", "namespaces": ["apps", "team-*"]})
+            ),
+            (VIEW.to_string(), cluster_scope.clone()),
+        ]
+    );
+    assert_eq!(
+        state["access_entries"].as_array().map(Vec::len),
+        Some(5),
+        "2 + 1 + 2 access entries: {state}"
+    );
 
     run.assert_replan_empty();
     run.destroy_and_assert_clean();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the real clients the connection acceptance tests hand our outputs to
-# (tests/acceptance_connection.rs):
+# `make clients`: install the real clients the connection acceptance tests hand
+# our outputs to (tests/acceptance_connection.rs). This is the only step that
+# installs anything system-wide; `make test` never runs it.
 #
 #   kubectl   parses the generated kubeconfig (`kubectl config view`).
 #             Debian bookworm ships it as `kubernetes-client` (1.20).

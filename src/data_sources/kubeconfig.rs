@@ -169,7 +169,7 @@ pub fn schema() -> Schema {
         block: Block {
             description: "A kubeconfig for one EKS cluster, read with a single `DescribeCluster`. Its user entry is what `aws eks update-kubeconfig --profile P` writes: an exec plugin (`client.authentication.k8s.io/v1beta1`) running `aws --region R eks get-token --cluster-name N --output json`, with `AWS_PROFILE` set when `aws_profile` is given, plus `interactiveMode: Never` so that a missing or expired SSO token is reported as an error (run `aws sso login --profile P`) instead of a hidden login prompt. The cluster must be ACTIVE (or UPDATING).".to_string(),
             attributes: vec![
-                Attribute::required("cluster_name", CtyType::String, "Name of the EKS cluster."),
+                Attribute::required("cluster_name", CtyType::String, "Name of the EKS cluster, e.g. `prod`, in `region` (default: the provider's `region`) and the cluster-side account."),
                 Attribute::optional_computed(
                     "region",
                     CtyType::String,

@@ -55,7 +55,11 @@ fn schema() -> Schema {
                     s.clone(),
                     "How long to wait for the role to appear, as a duration such as `\"2m\"`; useful right after an assignment, since Identity Center creates the role asynchronously. Default: no wait.",
                 ),
-                Attribute::computed("id", s.clone(), "Same as `arn`."),
+                Attribute::computed(
+                    "id",
+                    s.clone(),
+                    "Same as `arn`: the role's full ARN, path included.",
+                ),
                 Attribute::computed(
                     "name",
                     s.clone(),

@@ -217,6 +217,8 @@ struct Side<'a> {
     region: Option<&'a str>,
     region_hint: &'static str,
     profile: Option<&'a str>,
+    config_files: &'a [String],
+    credentials_files: &'a [String],
     assume_role: Option<&'a AssumeRole>,
 }
 
@@ -242,6 +244,8 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
             region: cfg.region.as_deref(),
             region_hint: "Set `region` in the provider block, or AWS_REGION in the environment.",
             profile: cfg.profile.as_deref(),
+            config_files: &cfg.shared_config_files,
+            credentials_files: &cfg.shared_credentials_files,
             assume_role: cfg.assume_role.as_ref(),
         },
         &http,
@@ -255,6 +259,8 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
             region: cfg.sso_region(),
             region_hint: "Set `sso.region` (the Identity Center home region) or `region` in the provider block.",
             profile: cfg.sso_profile(),
+            config_files: cfg.sso_shared_config_files(),
+            credentials_files: cfg.sso_shared_credentials_files(),
             assume_role: cfg.sso.assume_role.as_ref(),
         },
         &http,
@@ -316,20 +322,20 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
     })
 }
 
-/// `shared_config_files`/`shared_credentials_files` replace the default file
-/// of their kind; an unset or empty list keeps it (and `AWS_CONFIG_FILE` /
+/// One side's config and credentials files replace the default file of
+/// their kind; an empty list keeps it (and `AWS_CONFIG_FILE` /
 /// `AWS_SHARED_CREDENTIALS_FILE`).
-fn profile_files(cfg: &ProviderConfig) -> Option<EnvConfigFiles> {
-    if cfg.shared_config_files.is_empty() && cfg.shared_credentials_files.is_empty() {
+fn profile_files(config_files: &[String], credentials_files: &[String]) -> Option<EnvConfigFiles> {
+    if config_files.is_empty() && credentials_files.is_empty() {
         return None;
     }
     let mut b = EnvConfigFiles::builder()
-        .include_default_config_file(cfg.shared_config_files.is_empty())
-        .include_default_credentials_file(cfg.shared_credentials_files.is_empty());
-    for f in &cfg.shared_config_files {
+        .include_default_config_file(config_files.is_empty())
+        .include_default_credentials_file(credentials_files.is_empty());
+    for f in config_files {
         b = b.with_file(EnvConfigFileKind::Config, f);
     }
-    for f in &cfg.shared_credentials_files {
+    for f in credentials_files {
         b = b.with_file(EnvConfigFileKind::Credentials, f);
     }
     Some(b.build())
@@ -352,7 +358,7 @@ async fn load_side(
     if let Some(p) = side.profile {
         loader = loader.profile_name(p);
     }
-    if let Some(files) = profile_files(cfg) {
+    if let Some(files) = profile_files(side.config_files, side.credentials_files) {
         loader = loader.profile_files(files);
     }
     let base = loader.load().await;
@@ -463,15 +469,54 @@ mod tests {
 
     #[test]
     fn profile_files_replace_only_their_kind() {
-        assert!(profile_files(&ProviderConfig::default()).is_none());
-        let cfg = ProviderConfig {
-            shared_config_files: vec!["/tmp/a".into()],
-            ..ProviderConfig::default()
-        };
-        let files = format!("{:?}", profile_files(&cfg).unwrap());
+        assert!(profile_files(&[], &[]).is_none());
+        let files = format!("{:?}", profile_files(&["/tmp/a".into()], &[]).unwrap());
         assert!(files.contains("/tmp/a"), "{files}");
         assert!(files.contains("Default(Credentials)"), "{files}");
         assert!(!files.contains("Default(Config)"), "{files}");
+    }
+
+    /// Reads profile `ci`'s `region` through each side's files, the way the
+    /// SDK will read its credentials settings: the proof that each side
+    /// really loads its own file.
+    #[tokio::test]
+    async fn each_side_reads_its_own_shared_config_file() {
+        // The environment's region would win over the files' (the SDK's order).
+        if ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some())
+        {
+            eprintln!("skipped: AWS_REGION/AWS_DEFAULT_REGION is set, which overrides the files");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, region: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("[profile ci]\nregion = {region}\n")).unwrap();
+            path.to_string_lossy().into_owned()
+        };
+        let cluster_file = write("cluster", "eu-west-1");
+        let sso_file = write("sso", "ap-southeast-2");
+        let cfg = ProviderConfig {
+            profile: Some("ci".into()),
+            shared_config_files: vec![cluster_file],
+            sso: super::super::config::SsoSide {
+                shared_config_files: Some(vec![sso_file]),
+                ..Default::default()
+            },
+            ..ProviderConfig::default()
+        };
+        let c = build(&cfg).await.unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.sso_region, "ap-southeast-2");
+
+        // Without its own files the sso side reads the provider's.
+        let shared = ProviderConfig {
+            sso: Default::default(),
+            ..cfg
+        };
+        let c = build(&shared).await.unwrap();
+        assert_eq!(c.sso_region, "eu-west-1");
     }
 
     #[tokio::test]

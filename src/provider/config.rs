@@ -51,6 +51,9 @@ pub struct AssumeRole {
 pub struct SsoSide {
     pub region: Option<String>,
     pub profile: Option<String>,
+    /// `None` when unset: the provider's files apply.
+    pub shared_config_files: Option<Vec<String>>,
+    pub shared_credentials_files: Option<Vec<String>>,
     pub instance_arn: Option<String>,
     pub assume_role: Option<AssumeRole>,
 }
@@ -97,6 +100,23 @@ pub fn validate(config: &Value) -> Diagnostics {
         p("sso").then_attr("profile"),
         "profile",
     );
+    for name in ["shared_config_files", "shared_credentials_files"] {
+        let list = sso.attr(name);
+        let path = p("sso").then_attr(name);
+        if matches!(list, Value::List(items) if items.is_empty()) {
+            d.attribute_error(
+                path.clone(),
+                "Empty file list",
+                format!(
+                    "sso.{name} is an empty list, which would leave Identity Center calls with no {kind} file. List at least one file, or remove the argument to use the provider's {name}.",
+                    kind = if name == "shared_config_files" { "config" } else { "credentials" }
+                ),
+            );
+        }
+        for (i, v) in list.elements().iter().enumerate() {
+            validate::check_not_empty(&mut d, v, path.clone().then_index(i), "file path");
+        }
+    }
     validate::check_str(
         &mut d,
         sso.attr("instance_arn"),
@@ -232,6 +252,11 @@ impl Reader {
         out
     }
 
+    /// `None` for a null list; otherwise as [`Self::strings`].
+    fn optional_strings(&mut self, v: &Value, path: AttributePath) -> Option<Vec<String>> {
+        (!v.is_null()).then(|| self.strings(v, path))
+    }
+
     /// A nested block's object; `None` when absent (or unknown, recorded).
     fn block<'v>(&mut self, v: &'v Value, path: AttributePath) -> Option<&'v Value> {
         match v {
@@ -290,6 +315,14 @@ impl ProviderConfig {
             cfg.sso = SsoSide {
                 region: r.string(sso.attr("region"), p("sso").then_attr("region")),
                 profile: r.string(sso.attr("profile"), p("sso").then_attr("profile")),
+                shared_config_files: r.optional_strings(
+                    sso.attr("shared_config_files"),
+                    p("sso").then_attr("shared_config_files"),
+                ),
+                shared_credentials_files: r.optional_strings(
+                    sso.attr("shared_credentials_files"),
+                    p("sso").then_attr("shared_credentials_files"),
+                ),
                 instance_arn: r
                     .string(sso.attr("instance_arn"), p("sso").then_attr("instance_arn")),
                 assume_role: r
@@ -337,6 +370,24 @@ impl ProviderConfig {
     /// Profile of Identity Center calls: `sso.profile`, else the provider's.
     pub fn sso_profile(&self) -> Option<&str> {
         self.sso.profile.as_deref().or(self.profile.as_deref())
+    }
+
+    /// Config files of Identity Center calls: `sso.shared_config_files`, else
+    /// the provider's.
+    pub fn sso_shared_config_files(&self) -> &[String] {
+        self.sso
+            .shared_config_files
+            .as_deref()
+            .unwrap_or(&self.shared_config_files)
+    }
+
+    /// Credentials files of Identity Center calls:
+    /// `sso.shared_credentials_files`, else the provider's.
+    pub fn sso_shared_credentials_files(&self) -> &[String] {
+        self.sso
+            .shared_credentials_files
+            .as_deref()
+            .unwrap_or(&self.shared_credentials_files)
     }
 
     /// Effective maximum attempts per request: `max_retries`, else
@@ -543,6 +594,67 @@ mod tests {
         let cfg = obj(&[("endpoints", obj(&[("sts", s("localhost:5000"))]))]);
         let d = ProviderConfig::from_value(&cfg).unwrap_err();
         assert_eq!(paths(&d), vec!["endpoints.sts"]);
+    }
+
+    #[test]
+    fn sso_files_are_validated_at_their_own_paths() {
+        let cfg = obj(&[(
+            "sso",
+            obj(&[
+                ("shared_config_files", Value::List(vec![])),
+                (
+                    "shared_credentials_files",
+                    Value::List(vec![s("/tmp/ok"), s("")]),
+                ),
+            ]),
+        )]);
+        let d = validate(&cfg);
+        assert_eq!(
+            paths(&d),
+            vec!["sso.shared_config_files", "sso.shared_credentials_files[1]"]
+        );
+        assert!(
+            d.0[0].detail.contains("remove the argument"),
+            "{}",
+            d.0[0].detail
+        );
+    }
+
+    #[test]
+    fn sso_uses_its_own_files_when_set_else_the_providers() {
+        let cfg = obj(&[
+            ("shared_config_files", Value::List(vec![s("/hcp/default")])),
+            (
+                "shared_credentials_files",
+                Value::List(vec![s("/creds/top")]),
+            ),
+            (
+                "sso",
+                obj(&[("shared_config_files", Value::List(vec![s("/hcp/sso")]))]),
+            ),
+        ]);
+        let c = ProviderConfig::from_value(&cfg).unwrap();
+        assert_eq!(c.shared_config_files, vec!["/hcp/default"]);
+        assert_eq!(c.sso_shared_config_files(), ["/hcp/sso"]);
+        // Each kind falls back on its own.
+        assert_eq!(c.sso_shared_credentials_files(), ["/creds/top"]);
+        assert_eq!(c.sso.shared_credentials_files, None);
+
+        let unset = ProviderConfig::from_value(&obj(&[(
+            "shared_config_files",
+            Value::List(vec![s("/hcp/default")]),
+        )]))
+        .unwrap();
+        assert_eq!(unset.sso_shared_config_files(), ["/hcp/default"]);
+    }
+
+    #[test]
+    fn unknown_sso_files_are_recorded() {
+        let cfg = obj(&[("sso", obj(&[("shared_config_files", Value::Unknown(None))]))]);
+        assert!(validate(&cfg).0.is_empty());
+        let c = ProviderConfig::from_value(&cfg).unwrap();
+        let got: Vec<String> = c.unknown.iter().map(|p| p.to_string()).collect();
+        assert_eq!(got, vec!["sso.shared_config_files"]);
     }
 
     #[test]

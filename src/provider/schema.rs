@@ -57,7 +57,7 @@ pub fn provider_schema() -> Schema {
     Schema {
         version: 0,
         block: Block {
-            description: "The `eks` provider wires IAM Identity Center (formerly AWS SSO) to Amazon EKS access. Credentials come from the standard AWS chain: environment variables, shared config and credentials files (including SSO profiles), web identity (e.g. HCP Terraform dynamic credentials), ECS and EC2 instance roles. No AWS call is made until a resource or data source needs one.".to_string(),
+            description: "The `eks` provider wires IAM Identity Center (formerly AWS SSO) to Amazon EKS access. Credentials come from the standard AWS chain: environment variables, shared config and credentials files (including SSO profiles), web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` with `AWS_ROLE_ARN`, or a config file's `web_identity_token_file` with `role_arn`, the form HCP Terraform's dynamic credentials take), ECS and EC2 instance roles. No AWS call is made until a resource or data source needs one.".to_string(),
             attributes: vec![
                 Attribute::optional(
                     "region",
@@ -91,7 +91,7 @@ pub fn provider_schema() -> Schema {
                     "sso",
                     BlockNesting::Single,
                     Block {
-                        description: "The IAM Identity Center side: the management or delegated-admin account that owns the instance. Unset arguments default to the provider's `region` and `profile`; the top-level `assume_role` is not inherited, because it targets the cluster account.".to_string(),
+                        description: "The IAM Identity Center side: the management or delegated-admin account that owns the instance. Unset arguments default to the provider's `region`, `profile`, `shared_config_files` and `shared_credentials_files`; the top-level `assume_role` is not inherited, because it targets the cluster account.".to_string(),
                         attributes: vec![
                             Attribute::optional(
                                 "region",
@@ -102,6 +102,16 @@ pub fn provider_schema() -> Schema {
                                 "profile",
                                 CtyType::String,
                                 "Named profile for Identity Center calls. Defaults to the provider's `profile`.",
+                            ),
+                            Attribute::optional(
+                                "shared_config_files",
+                                CtyType::list(CtyType::String),
+                                "Shared config files for Identity Center calls only, e.g. HCP Terraform's `var.tfc_aws_dynamic_credentials.aliases[\"sso\"].shared_config_file`. Defaults to the provider's `shared_config_files`. `~` is expanded.",
+                            ),
+                            Attribute::optional(
+                                "shared_credentials_files",
+                                CtyType::list(CtyType::String),
+                                "Shared credentials files for Identity Center calls only. Defaults to the provider's `shared_credentials_files`. `~` is expanded.",
                             ),
                             Attribute::optional(
                                 "instance_arn",
@@ -136,7 +146,7 @@ pub fn provider_schema() -> Schema {
                         attributes: vec![Attribute::optional(
                             "tags",
                             CtyType::map(CtyType::String),
-                            "Tag keys and values.",
+                            "Tag keys and values, e.g. `{ team = \"platform\" }`.",
                         )],
                         ..Block::default()
                     },

@@ -37,6 +37,7 @@ from emu_portal import Portal
 from emu_portal import operation_for as portal_operation
 from emu_sso import SsoAdmin
 from emu_trust import authorize_assume_role, caller_for_key, simulate
+from emu_sts import WebIdentity
 
 RE_CRED_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
@@ -102,6 +103,7 @@ class Emulator:
         self.sso = SsoAdmin(self.config, self.faults)
         self.portal = Portal(self.sso)
         self.eks = AccessEntries(self.sso)
+        self.web_identity = WebIdentity()
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         self.eks_router = _build_rest_router("eks")
         install_moto_patches(self)
@@ -245,6 +247,9 @@ class Emulator:
                 time.sleep(latency)
             if service == "sso":
                 return self.portal.handle(operation, environ.get(PORTAL_TOKEN_ENVIRON), query)
+            if service == "sts" and operation == "AssumeRoleWithWebIdentity":
+                with LOCKS.hold("iam"):
+                    self.web_identity.check(parse_qs(body.decode("utf-8", "replace")) or parse_qs(query))
             if service == "eks":
                 route = match_route(environ["REQUEST_METHOD"], raw_path)
                 if route is not None:
@@ -356,6 +361,8 @@ class Emulator:
             if method == "DELETE":
                 self.log.clear()
                 return {"requests": []}
+        if (method, path) == ("GET", "/sts/web-identity"):
+            return {"calls": list(self.web_identity.calls)}
         if (method, path) == ("POST", "/sso/setup"):
             with LOCKS.hold("sso", "identitystore"):
                 return self.sso_setup(body)
@@ -384,6 +391,7 @@ class Emulator:
             moto_api_backend.reset()
             self.sso.reset()
             self.portal.reset()
+            self.web_identity.reset()
             self.config.reset()
             self.quota.configure(None)
             self.faults.clear()

@@ -123,7 +123,7 @@ pub fn kubectl() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| find_on_path("kubectl"))
         .unwrap_or_else(|| {
-            panic!("kubectl is not installed: run tools/install-clients.sh (`make test` runs it)")
+            panic!("kubectl is not installed: run `make clients` (installs Debian's kubernetes-client as root), or set EKS_KUBECTL")
         })
 }
 

@@ -14,6 +14,7 @@ pub mod clients;
 pub mod emulator;
 pub mod examples;
 pub mod http;
+pub mod install;
 pub mod paths;
 pub mod terraform;
 

@@ -260,6 +260,8 @@ pub struct QueryResult {
 
 pub struct Tf {
     dir: TempDir,
+    /// Where terraform runs, relative to `dir` (empty: `dir` itself).
+    workdir: PathBuf,
     bin: PathBuf,
     env: Vec<(String, String)>,
     timeout: Duration,
@@ -351,6 +353,7 @@ impl Tf {
         }
         Tf {
             dir,
+            workdir: PathBuf::new(),
             bin: paths::terraform_bin(),
             env,
             timeout,
@@ -361,6 +364,28 @@ impl Tf {
     pub fn set_env(&mut self, name: &str, value: &str) {
         self.env.retain(|(k, _)| k != name);
         self.env.push((name.into(), value.into()));
+    }
+
+    /// Runs `bin` (another terraform or tofu) instead of `TF_BIN`/the venv's.
+    pub fn set_bin(&mut self, bin: PathBuf) {
+        self.bin = bin;
+    }
+
+    /// Runs terraform in `rel` (a subdirectory of [`Self::dir`]) from now on,
+    /// for root modules that refer to sibling directories (`../modules/x`).
+    pub fn set_workdir(&mut self, rel: &str) {
+        self.workdir = PathBuf::from(rel);
+    }
+
+    /// The CLI binary this working directory runs.
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
+    /// Replaces the CLI config (`dev_overrides` by default) with `text`, for
+    /// tests that install the provider the way users do.
+    pub fn write_cli_config(&self, text: &str) {
+        self.write_file("terraform.rc", text);
     }
 
     /// Removes an environment variable from every later command.
@@ -431,7 +456,7 @@ impl Tf {
     pub fn run(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
-            .current_dir(self.dir.path())
+            .current_dir(self.dir.path().join(&self.workdir))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

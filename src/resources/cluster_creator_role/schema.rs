@@ -63,7 +63,7 @@ fn strings() -> CtyType {
 pub fn schema() -> Schema {
     let s = CtyType::String;
     let attributes = vec![
-        Attribute::computed(ID, s.clone(), "The role name."),
+        Attribute::computed(ID, s.clone(), "The role name; also the import ID."),
         Attribute::optional_computed(
             NAME,
             s.clone(),
@@ -142,7 +142,11 @@ pub fn schema() -> Schema {
             "Name of the customer-managed policy. Default `<name>Policy`. Changing it replaces the role.",
         )
         .requires_replace(),
-        Attribute::computed(ARN, s.clone(), "ARN of the role."),
+        Attribute::computed(
+            ARN,
+            s.clone(),
+            "ARN of the role, e.g. `arn:aws:iam::111122223333:role/EKSClusterCreator`: what the SSO admins assume.",
+        ),
         Attribute::computed(UNIQUE_ID, s.clone(), "The role's unique id (`AROA...`).")
             .use_state_for_unknown(),
         Attribute::computed(

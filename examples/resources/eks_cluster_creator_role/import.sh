@@ -1,0 +1,2 @@
+# The role name
+terraform import eks_cluster_creator_role.creator EKSClusterCreator
