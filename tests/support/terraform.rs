@@ -417,11 +417,6 @@ impl Tf {
         fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
     }
 
-    /// The binary this `Tf` runs.
-    pub fn bin(&self) -> &Path {
-        &self.bin
-    }
-
     /// `terraform version`, as (major, minor, patch).
     pub fn version(&self) -> (u32, u32, u32) {
         let out = self.run_ok(&["version", "-json"]).json();
