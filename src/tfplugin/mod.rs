@@ -7,6 +7,7 @@ pub mod convert;
 pub mod decimal;
 pub mod diag_proto;
 pub mod diagnostics;
+pub mod ecdsa_p521;
 pub mod framework;
 pub mod go_plugin;
 pub mod grpc_provider;

@@ -9,6 +9,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod admin_access;
+pub mod calls;
 pub mod clients;
 pub mod emulator;
 pub mod examples;
