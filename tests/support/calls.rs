@@ -71,14 +71,17 @@ impl Phase {
 }
 
 /// The grants the call-count figures are measured on: `n` grants of one
-/// group, each with its own permission set (one managed policy), on the one
-/// cluster `prod`, as issue 12's table was measured.
+/// group, each with its own permission set (a managed and an inline policy,
+/// like [`measured_grant`]), on the one cluster `prod`.
 pub fn fleet(n: usize) -> Vec<Grant> {
     (0..n)
         .map(|i| {
-            let mut ps = PermissionSet::named(&format!("EKSFleet{i}"));
-            ps.managed_policy_arns = vec![VIEW_ONLY.into()];
-            Grant::new(&format!("g{i}"), ps, &["prod"])
+            let mut g = measured_grant();
+            g.label = format!("g{i}");
+            if let Some(ps) = &mut g.permission_set {
+                ps.name = format!("EKSFleet{i}");
+            }
+            g
         })
         .collect()
 }
