@@ -72,12 +72,15 @@ demo: venv
 # and under load against a trivial static binary, memory (benches/startup.rs);
 # then through real Terraform: the one-grant apply's overhead, a one-grant
 # plan's peak RSS, refresh calls, Identity Center calls and wall time for 100
-# grants, and aliases sharing the 20 TPS quota (benches/terraform.rs).
+# grants, and aliases sharing the 20 TPS quota (benches/terraform.rs). The
+# harnesses themselves build with the dev profile: they only start and time
+# other processes, and an optimised harness would compile every dependency
+# a second time (with the test-only features).
 bench: venv
 	$(CARGO) build --release
 	cp target/release/terraform-provider-eks target/bench-terraform-provider-eks
-	EKS_PROVIDER_BIN=$(ROOT)/target/bench-terraform-provider-eks $(CARGO) bench --bench startup
-	EKS_PROVIDER_BIN=$(ROOT)/target/bench-terraform-provider-eks $(CARGO) bench --bench terraform
+	EKS_PROVIDER_BIN=$(ROOT)/target/bench-terraform-provider-eks $(CARGO) bench --profile dev --bench startup
+	EKS_PROVIDER_BIN=$(ROOT)/target/bench-terraform-provider-eks $(CARGO) bench --profile dev --bench terraform
 
 clean:
 	$(CARGO) clean

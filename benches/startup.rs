@@ -1,5 +1,5 @@
-//! Start-up benchmark for the provider binary, run with `make bench`
-//! (`cargo bench --bench startup`, i.e. the optimised build).
+//! Start-up benchmark for the release binary of the provider, run with
+//! `make bench`.
 //!
 //! Terraform launches a provider three times per plan (schema, validate,
 //! plan), so the time to the handshake line and the memory a process needs to

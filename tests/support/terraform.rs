@@ -211,8 +211,13 @@ impl Tf {
             .unwrap_or(DEFAULT_TIMEOUT);
 
         let home = dir.path().to_string_lossy().into_owned();
+        // Terraform's and the provider's temp files (plugin sockets, the
+        // shared Identity Center rate-limit file) go with the directory.
+        let tmp = dir.path().join("tmp");
+        fs::create_dir(&tmp).expect("temp dir for terraform");
         let mut env = vec![
             ("HOME".to_string(), home.clone()),
+            ("TMPDIR".into(), tmp.to_string_lossy().into_owned()),
             (
                 "TF_CLI_CONFIG_FILE".into(),
                 cli_config.to_string_lossy().into_owned(),
