@@ -152,6 +152,18 @@ async fn connections_without_the_launchers_certificate_are_refused() {
         "a TLS client with a foreign certificate must not get an answer"
     );
 
+    // The launcher's certificate, signed for with another key: the
+    // handshake signature must be checked, not just the certificate bytes.
+    let impostor = Arc::new(client.impostor());
+    let refused = match connect(&hs.network, &hs.address, tls(&hs, Some(impostor))).await {
+        Err(_) => true,
+        Ok(ch) => health(ch, "plugin").await.is_err(),
+    };
+    assert!(
+        refused,
+        "a TLS client with the launcher's certificate but not its key must not get an answer"
+    );
+
     // Plain HTTP/2 on the TLS socket.
     let refused = match connect(&hs.network, &hs.address, Auth::Plain).await {
         Err(_) => true,

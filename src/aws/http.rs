@@ -21,13 +21,13 @@ use aws_smithy_runtime_api::shared::IntoShared;
 
 use super::limiter::TokenBucket;
 
-/// The SDK's default HTTPS client (hyper 1, rustls with aws-lc, proxies from
+/// The SDK's HTTPS client (hyper 1, rustls on ring, proxies from
 /// `HTTPS_PROXY`/`NO_PROXY`), built explicitly so it can be shared and wrapped.
 /// Plain `http://` endpoints (emulators, LocalStack) work too.
 pub fn default_client() -> SharedHttpClient {
     Builder::new().build_with_connector_fn(|settings, components| {
         let mut conn =
-            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
         conn.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             conn.set_sleep_impl(components.sleep_impl());

@@ -281,7 +281,14 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
         "building AWS clients"
     );
 
-    let limiter = Arc::new(TokenBucket::identity_center());
+    // Aliased providers are separate processes; the bucket is shared with
+    // those that talk to the same Identity Center (see aws::limiter). The
+    // endpoint is the `endpoints.ssoadmin` override, else AWS_ENDPOINT_URL or
+    // a profile's `endpoint_url`, else AWS's own.
+    let limiter = Arc::new(TokenBucket::identity_center(
+        &sso_region,
+        e.ssoadmin.as_deref().or(sso.endpoint_url()),
+    ));
     let limited = SharedHttpClient::new(RateLimitedHttpClient::new(http.clone(), limiter.clone()));
 
     let mut eks = aws_sdk_eks::config::Builder::from(&cluster);

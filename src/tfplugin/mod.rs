@@ -8,6 +8,7 @@ pub mod convert;
 pub mod decimal;
 pub mod diag_proto;
 pub mod diagnostics;
+pub mod ecdsa_p521;
 pub mod framework;
 pub mod genconfig;
 pub mod go_plugin;

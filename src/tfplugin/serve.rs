@@ -3,6 +3,14 @@
 //!
 //! Startup does nothing slow before the handshake line: no AWS, no schema
 //! building (that happens on the first RPC), one certificate generation.
+//!
+//! Everything runs on one thread (tokio's current-thread runtime). The work
+//! is waiting on AWS and on Terraform, never computing: at most ten
+//! operations run at once by default and Identity Center lets through 20
+//! requests a second. Worker threads bought nothing but start-up time (each
+//! is a clone(2) before the handshake line, and under load a wait to be
+//! scheduled) and memory (their stacks and allocator arenas). Blocking work
+//! the SDK hands off (file reads, DNS) still gets tokio's blocking pool.
 
 use std::io;
 use std::process::ExitCode;
@@ -70,8 +78,7 @@ pub fn run(provider: Arc<dyn Provider>, debug: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(worker_threads())
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -93,15 +100,6 @@ pub fn run(provider: Arc<dyn Provider>, debug: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// A few workers are plenty: calls are I/O-bound and Terraform runs at most
-/// ten operations at a time by default.
-fn worker_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(2, 4)
 }
 
 async fn serve(

@@ -28,6 +28,8 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
 use thiserror::Error;
 
+use super::ecdsa_p521;
+
 #[derive(Debug, Error)]
 pub enum TlsError {
     #[error("could not generate the server certificate: {0}")]
@@ -113,18 +115,15 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
-/// The crypto behind our TLS server: ring for randomness, key exchange,
-/// ciphers and our own signature, aws-lc only to verify the client's.
+/// The crypto behind our TLS server: ring for everything, plus RustCrypto's
+/// P-521 to verify the client's signature (see [`super::ecdsa_p521`]).
 ///
-/// aws-lc seeds its random generator from CPU jitter on first use, which
-/// costs about 30 ms: a third of a plan's provider start-ups would be spent
-/// there. ring reads the OS generator instead. ring cannot verify P-521
-/// signatures, and go-plugin's client certificates are P-521, so signature
-/// verification (which needs no randomness) stays with aws-lc.
+/// ring reads the OS random generator. aws-lc, the other backend rustls
+/// offers, seeds its generator from CPU jitter on first use, which cost about
+/// 30 ms of every start-up when it was used here.
 fn server_crypto() -> CryptoProvider {
     CryptoProvider {
-        signature_verification_algorithms: rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms,
+        signature_verification_algorithms: ecdsa_p521::ring_with_p521(),
         ..rustls::crypto::ring::default_provider()
     }
 }

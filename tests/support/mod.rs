@@ -10,6 +10,7 @@
 
 pub mod admin_access;
 pub mod by_hand;
+pub mod calls;
 pub mod clients;
 pub mod emulator;
 pub mod examples;

@@ -90,6 +90,36 @@ impl ClientCert {
             key: PrivatePkcs8KeyDer::from(key.serialize_der()),
         }
     }
+
+    /// This certificate with another P-521 key: what someone who copied
+    /// PLUGIN_CLIENT_CERT, but not the launcher's private key, could present.
+    pub fn impostor(&self) -> ClientCert {
+        let other = ClientCert::generate();
+        ClientCert {
+            pem: self.pem.clone(),
+            der: self.der.clone(),
+            key: other.key,
+        }
+    }
+}
+
+/// Presents a certificate and signs with a key, without rustls checking
+/// that the two belong together (so tests can present an impostor).
+#[derive(Debug)]
+struct Presents(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for Presents {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
 }
 
 /// The six fields of go-plugin's handshake line.
@@ -139,6 +169,9 @@ pub struct Launch {
     pub orphan: bool,
     /// Per-test directory, used as PLUGIN_UNIX_SOCKET_DIR by default.
     pub dir: tempfile::TempDir,
+    /// Another executable to start instead of [`binary()`] (the benchmark's
+    /// floor, or another provider to compare with).
+    pub program: Option<std::path::PathBuf>,
 }
 
 impl Launch {
@@ -161,6 +194,7 @@ impl Launch {
             args: Vec::new(),
             orphan: false,
             dir,
+            program: None,
         }
     }
 
@@ -171,6 +205,7 @@ impl Launch {
             args: Vec::new(),
             orphan: false,
             dir: tempfile::tempdir().unwrap(),
+            program: None,
         }
     }
 
@@ -197,13 +232,23 @@ impl Launch {
         self
     }
 
+    /// Starts `program` instead of the provider.
+    pub fn program(mut self, program: impl Into<std::path::PathBuf>) -> Launch {
+        self.program = Some(program.into());
+        self
+    }
+
     pub fn spawn(self) -> Plugin {
+        let program = self
+            .program
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from(binary()));
         let mut cmd = if self.orphan {
             let mut c = Command::new("sh");
-            c.arg("-c").arg("\"$0\" \"$@\" & sleep 2").arg(binary());
+            c.arg("-c").arg("\"$0\" \"$@\" & sleep 2").arg(&program);
             c
         } else {
-            Command::new(binary())
+            Command::new(&program)
         };
         for k in SCRUBBED {
             cmd.env_remove(k);
@@ -406,15 +451,20 @@ fn client_config(server_cert: &[u8], client: Option<&ClientCert>) -> ClientConfi
         cert: server_cert.to_vec(),
         algorithms: provider.signature_verification_algorithms,
     });
-    let builder = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .unwrap()
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let mut config = match client {
-        Some(c) => builder
-            .with_client_auth_cert(vec![c.der.clone()], PrivateKeyDer::Pkcs8(c.key.clone_key()))
-            .unwrap(),
+        Some(c) => {
+            let key = provider
+                .key_provider
+                .load_private_key(PrivateKeyDer::Pkcs8(c.key.clone_key()))
+                .unwrap();
+            let certified = rustls::sign::CertifiedKey::new(vec![c.der.clone()], key);
+            builder.with_client_cert_resolver(Arc::new(Presents(Arc::new(certified))))
+        }
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec()];

@@ -297,6 +297,12 @@ impl Tf {
     }
 
     pub fn with_region(emulator: &Emulator, region: &str) -> Tf {
+        Tf::with_provider(emulator, region, &paths::provider_binary())
+    }
+
+    /// As [`Tf::with_region`], loading `provider` (any executable that acts
+    /// as the provider, such as a measuring wrapper) instead of the build.
+    pub fn with_provider(emulator: &Emulator, region: &str, provider: &Path) -> Tf {
         let dir = tempfile::Builder::new()
             .prefix("eks-tf-")
             .tempdir()
@@ -307,11 +313,8 @@ impl Tf {
         // link to the binary keeps Terraform from ever picking that up.
         let provider_dir = dir.path().join("provider");
         fs::create_dir(&provider_dir).expect("provider dir");
-        std::os::unix::fs::symlink(
-            paths::provider_binary(),
-            provider_dir.join("terraform-provider-eks"),
-        )
-        .expect("link the provider binary");
+        std::os::unix::fs::symlink(provider, provider_dir.join("terraform-provider-eks"))
+            .expect("link the provider binary");
         let cli_config = dir.path().join("terraform.rc");
         fs::write(&cli_config, cli_config_text(&provider_dir)).expect("write CLI config");
 
@@ -322,8 +325,13 @@ impl Tf {
             .unwrap_or(DEFAULT_TIMEOUT);
 
         let home = dir.path().to_string_lossy().into_owned();
+        // Terraform's and the provider's temp files (plugin sockets, the
+        // shared Identity Center rate-limit file) go with the directory.
+        let tmp = dir.path().join("tmp");
+        fs::create_dir(&tmp).expect("temp dir for terraform");
         let mut env = vec![
             ("HOME".to_string(), home.clone()),
+            ("TMPDIR".into(), tmp.to_string_lossy().into_owned()),
             (
                 "TF_CLI_CONFIG_FILE".into(),
                 cli_config.to_string_lossy().into_owned(),
