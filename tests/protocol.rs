@@ -611,6 +611,7 @@ fn version_flag_prints_the_version() {
 
 // ---- identity, list resources and generated configuration over the wire ----
 
+const GRANT: &str = "eks_sso_admin_access";
 const CREATOR: &str = "eks_cluster_creator_role";
 
 fn creator_type() -> CtyType {
@@ -673,7 +674,7 @@ async fn identity_list_and_config_generation_are_advertised() {
         .iter()
         .map(|l| l.type_name.as_str())
         .collect();
-    assert_eq!(lists, vec![CREATOR]);
+    assert_eq!(lists, vec![CREATOR, GRANT]);
 
     let ids = p
         .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
@@ -701,6 +702,20 @@ async fn identity_list_and_config_generation_are_advertised() {
             ("account_id", false, true, &b"\"string\""[..]),
             ("name", true, false, &b"\"string\""[..]),
         ]
+    );
+    let grant = &ids.identity_schemas[GRANT];
+    let names: Vec<(&str, bool)> = grant
+        .identity_attributes
+        .iter()
+        .map(|a| (a.name.as_str(), a.required_for_import))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("account_id", true), ("permission_set_arn", true)]
+    );
+    assert!(
+        schema.list_resource_schemas.contains_key(GRANT),
+        "eks_sso_admin_access has a list schema"
     );
 }
 
