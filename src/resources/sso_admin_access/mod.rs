@@ -9,7 +9,9 @@
 //!   [`reserved_role`], [`access_entries`];
 //! - apply steps shared by create, update and delete: [`apply_env`] (clients,
 //!   deadline, waits), [`preflight`] (checks before the first write),
-//!   [`assign`] (principals), [`converge`] (entries and policies per cluster);
+//!   [`assign`] (principals), [`converge`] (entries and policies per cluster),
+//!   [`in_flight`] (the mark that lets the next apply finish an interrupted
+//!   one);
 //! - [`policy`] (policy names and documents), [`messages`]; waits use
 //!   [`crate::aws::wait`].
 
@@ -24,6 +26,7 @@ pub mod discover;
 pub mod drift;
 pub mod generate;
 pub mod import;
+pub mod in_flight;
 pub mod messages;
 pub mod model;
 pub mod permission_set;
