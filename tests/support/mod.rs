@@ -10,6 +10,7 @@
 
 pub mod admin_access;
 pub mod clients;
+pub mod crash;
 pub mod emulator;
 pub mod examples;
 pub mod http;
