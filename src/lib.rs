@@ -5,6 +5,7 @@ pub mod aws;
 pub mod data_sources;
 pub mod meta;
 pub mod provider;
+pub mod registry;
 pub mod resources;
 pub mod tfplugin;
 pub mod validate;

@@ -4,9 +4,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use terraform_provider_eks::meta;
-use terraform_provider_eks::provider::EksProvider;
 use terraform_provider_eks::tfplugin::serve;
+use terraform_provider_eks::{meta, registry};
 
 fn main() -> ExitCode {
     let mut debug = false;
@@ -29,5 +28,5 @@ fn main() -> ExitCode {
         }
     }
     // Construction is cheap: no AWS client exists until a call needs one.
-    serve::run(Arc::new(EksProvider::new()), debug)
+    serve::run(Arc::new(registry::provider()), debug)
 }

@@ -8,7 +8,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use serde_json::{Value, json};
 use support::{ACCOUNT, Emulator, GrantWait, Tf, hcl_string, provider_config};
@@ -56,23 +55,7 @@ output "role" {
 /// Runs `code` with `iam` bound to a boto3 IAM client for the emulator and
 /// returns what it prints as JSON (the last line).
 fn iam_py(emu: &Emulator, code: &str) -> Value {
-    let script = format!(
-        "import json, boto3\niam = boto3.client('iam', endpoint_url={ep:?}, region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n{code}\n",
-        ep = emu.endpoint()
-    );
-    let mut cmd = Command::new(support::paths::venv_python());
-    cmd.arg("-c").arg(&script);
-    support::paths::scrub_env(&mut cmd);
-    cmd.env("HOME", emu.dir());
-    let out = cmd.output().expect("run python");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "python failed:\n{script}\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let last = stdout.lines().last().unwrap_or("null");
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("non-JSON from python ({e}): {stdout}"))
+    support::by_hand::python(emu, None, code)
 }
 
 /// IAM's view of the role: trust document, session, tags, boundary, attachments.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use plugin_client::{Auth, ClientCert, Handshake, Launch, Plugin, connect, free_port};
-use terraform_provider_eks::provider::EksProvider;
+use terraform_provider_eks::registry;
 use terraform_provider_eks::tfplugin::codec_msgpack;
 use terraform_provider_eks::tfplugin::framework::Provider as _;
 use terraform_provider_eks::tfplugin::pb::health::health_check_response::ServingStatus;
@@ -30,8 +30,17 @@ use tonic::transport::Channel;
 
 /// Starts the provider like Terraform and connects with mTLS.
 async fn start() -> (Plugin, Handshake, Channel) {
+    start_with(&[]).await
+}
+
+/// [`start`] with extra environment variables for the provider process.
+async fn start_with(env: &[(&str, &str)]) -> (Plugin, Handshake, Channel) {
     let client = Arc::new(ClientCert::generate());
-    let plugin = Launch::like_terraform(&client).spawn();
+    let mut launch = Launch::like_terraform(&client);
+    for (k, v) in env {
+        launch = launch.set(k, v);
+    }
+    let plugin = launch.spawn();
     let hs = plugin.handshake();
     let channel = connect(&hs.network, &hs.address, tls(&hs, Some(client)))
         .await
@@ -218,7 +227,7 @@ async fn provider_schema_lists_the_provider_block_and_reserved_role_data_source(
 /// A provider configuration value: every attribute null except the given
 /// top-level blocks/attributes.
 fn provider_config(overrides: &[(&str, Value)]) -> (Vec<u8>, CtyType) {
-    let ty = schema_type::block_type(&EksProvider::new().schema().block);
+    let ty = schema_type::block_type(&registry::provider().schema().block);
     let CtyType::Object { attributes, .. } = &ty else {
         panic!("provider type is an object")
     };
@@ -250,7 +259,7 @@ fn nulls_with(ty: &CtyType, set: &[(&str, Value)]) -> Value {
 #[tokio::test]
 async fn invalid_provider_config_gets_a_diagnostic_with_an_attribute_path() {
     let (_plugin, _hs, channel) = start().await;
-    let full = schema_type::block_type(&EksProvider::new().schema().block);
+    let full = schema_type::block_type(&registry::provider().schema().block);
     let CtyType::Object { attributes, .. } = &full else {
         unreachable!()
     };
@@ -354,12 +363,6 @@ async fn user_errors_are_diagnostics_and_unoffered_rpcs_are_unimplemented() {
         pb::diagnostic::Severity::Error as i32
     );
 
-    let ids = p
-        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(ids.identity_schemas.is_empty());
     let fns = p
         .get_functions(pb::get_functions::Request {})
         .await
@@ -592,4 +595,355 @@ fn version_flag_prints_the_version() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("terraform-provider-eks "), "{text}");
+}
+
+// ---- identity, list resources and generated configuration over the wire ----
+
+const CREATOR: &str = "eks_cluster_creator_role";
+
+fn creator_type() -> CtyType {
+    let p = registry::provider();
+    let r = p
+        .resources()
+        .into_iter()
+        .find(|r| r.type_name() == CREATOR)
+        .expect("the creator role is registered");
+    schema_type::block_type(&r.schema().block)
+}
+
+fn creator_identity_type() -> CtyType {
+    CtyType::object([("account_id", CtyType::String), ("name", CtyType::String)])
+}
+
+fn msgpack(v: &Value, ty: &CtyType) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: codec_msgpack::encode(v, ty).unwrap(),
+        json: vec![],
+    })
+}
+
+fn summaries(d: &[pb::Diagnostic]) -> Vec<String> {
+    d.iter().map(|d| d.summary.clone()).collect()
+}
+
+#[tokio::test]
+async fn identity_list_and_config_generation_are_advertised() {
+    let (_plugin, _hs, channel) = start().await;
+    let mut p = ProviderClient::new(channel);
+    let schema = p
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
+    assert!(schema.server_capabilities.unwrap().generate_resource_config);
+    let list = schema
+        .list_resource_schemas
+        .get(CREATOR)
+        .expect("a list schema");
+    let attrs: Vec<&str> = list
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(attrs, vec!["path_prefix", "name_prefix"]);
+
+    let meta = p
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let lists: Vec<&str> = meta
+        .list_resources
+        .iter()
+        .map(|l| l.type_name.as_str())
+        .collect();
+    assert_eq!(lists, vec![CREATOR]);
+
+    let ids = p
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ids.diagnostics.is_empty());
+    let id = &ids.identity_schemas[CREATOR];
+    assert_eq!(id.version, 0);
+    let attrs: Vec<(&str, bool, bool, &[u8])> = id
+        .identity_attributes
+        .iter()
+        .map(|a| {
+            (
+                a.name.as_str(),
+                a.required_for_import,
+                a.optional_for_import,
+                a.r#type.as_slice(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attrs,
+        vec![
+            ("account_id", false, true, &b"\"string\""[..]),
+            ("name", true, false, &b"\"string\""[..]),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn stored_identities_upgrade_along_their_version() {
+    let (_plugin, _hs, channel) = start().await;
+    let mut p = ProviderClient::new(channel);
+    let upgrade = |version: i64| pb::upgrade_resource_identity::Request {
+        type_name: CREATOR.into(),
+        version,
+        raw_identity: Some(pb::RawState {
+            json: br#"{"account_id":"123456789012","name":"EKSClusterCreator"}"#.to_vec(),
+            flatmap: Default::default(),
+        }),
+    };
+    let current = p
+        .upgrade_resource_identity(upgrade(0))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(current.diagnostics.is_empty(), "{:?}", current.diagnostics);
+    let data = current.upgraded_identity.unwrap().identity_data.unwrap();
+    let v = codec_msgpack::decode(&data.msgpack, &creator_identity_type()).unwrap();
+    assert_eq!(v.attr("name"), &Value::string("EKSClusterCreator"));
+    assert_eq!(v.attr("account_id"), &Value::string("123456789012"));
+
+    let newer = p
+        .upgrade_resource_identity(upgrade(1))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        summaries(&newer.diagnostics),
+        vec!["Identity written by a newer provider"]
+    );
+    assert!(newer.upgraded_identity.is_none());
+}
+
+#[tokio::test]
+async fn generated_config_is_what_a_person_would_write() {
+    let (_plugin, _hs, channel) = start().await;
+    let ty = creator_type();
+    let state = nulls_with(
+        &ty,
+        &[
+            ("id", Value::string("EKSClusterCreator")),
+            ("name", Value::string("EKSClusterCreator")),
+            ("path", Value::string("/")),
+            ("permissions", Value::string("eksctl_minimum")),
+            ("policy_name", Value::string("EKSClusterCreatorPolicy")),
+            (
+                "max_session_duration",
+                Value::Number(terraform_provider_eks::tfplugin::value::Number::from_i64(
+                    3600,
+                )),
+            ),
+            (
+                "trusted_permission_sets",
+                Value::Set(vec![Value::string("EKSClusterAdminAccess")]),
+            ),
+            ("managed_policy_arns", Value::Set(vec![])),
+            (
+                "arn",
+                Value::string("arn:aws:iam::123456789012:role/EKSClusterCreator"),
+            ),
+            ("unique_id", Value::string("AROAEXAMPLE")),
+            ("trust_policy", Value::string("{}")),
+        ],
+    );
+    let resp = ProviderClient::new(channel)
+        .generate_resource_config(pb::generate_resource_config::Request {
+            type_name: CREATOR.into(),
+            state: msgpack(&state, &ty),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let config = codec_msgpack::decode(&resp.config.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(
+        config,
+        nulls_with(
+            &ty,
+            &[(
+                "trusted_permission_sets",
+                Value::Set(vec![Value::string("EKSClusterAdminAccess")]),
+            )]
+        ),
+        "defaults, empty sets and computed values are left out"
+    );
+}
+
+#[tokio::test]
+async fn list_configs_and_import_identities_are_checked_without_aws() {
+    let (_plugin, _hs, channel) = start().await;
+    let mut p = ProviderClient::new(channel);
+    let list_ty = CtyType::object([
+        ("path_prefix", CtyType::String),
+        ("name_prefix", CtyType::String),
+    ]);
+    let bad = nulls_with(&list_ty, &[("path_prefix", Value::string("eks"))]);
+    let resp = p
+        .validate_list_resource_config(pb::validate_list_resource_config::Request {
+            type_name: CREATOR.into(),
+            config: msgpack(&bad, &list_ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(summaries(&resp.diagnostics), vec!["Invalid path_prefix"]);
+    let steps: Vec<Selector> = resp.diagnostics[0]
+        .attribute
+        .as_ref()
+        .expect("an attribute path")
+        .steps
+        .iter()
+        .map(|s| s.selector.clone().unwrap())
+        .collect();
+    assert_eq!(steps, vec![Selector::AttributeName("path_prefix".into())]);
+
+    // An identity without the required name: refused before anything else.
+    let id_ty = creator_identity_type();
+    let partial = nulls_with(&id_ty, &[("account_id", Value::string("123456789012"))]);
+    let resp = p
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: CREATOR.into(),
+            identity: Some(pb::ResourceIdentityData {
+                identity_data: msgpack(&partial, &id_ty),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(summaries(&resp.diagnostics), vec!["Incomplete identity"]);
+    assert!(resp.imported_resources.is_empty());
+
+    // A name alone needs no AWS call: the stub carries it, and the
+    // identity with it.
+    let named = nulls_with(&id_ty, &[("name", Value::string("EKSClusterCreator"))]);
+    let resp = p
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: CREATOR.into(),
+            identity: Some(pb::ResourceIdentityData {
+                identity_data: msgpack(&named, &id_ty),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let r = &resp.imported_resources[0];
+    let id = r.identity.clone().unwrap().identity_data.unwrap();
+    assert_eq!(codec_msgpack::decode(&id.msgpack, &id_ty).unwrap(), named);
+}
+
+/// A TCP endpoint that accepts connections and never answers: an AWS call
+/// to it waits until cancelled.
+async fn silent_endpoint() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn list_resource_streams_and_stop_provider_ends_a_listing() {
+    let (url, silent) = silent_endpoint().await;
+    let (_plugin, _hs, channel) = start_with(&[
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ])
+    .await;
+    let mut p = ProviderClient::new(channel);
+    let list_ty = CtyType::object([
+        ("path_prefix", CtyType::String),
+        ("name_prefix", CtyType::String),
+    ]);
+    let list = |limit: i64| pb::list_resource::Request {
+        type_name: CREATOR.into(),
+        config: msgpack(&nulls_with(&list_ty, &[]), &list_ty),
+        include_resource_object: false,
+        limit,
+    };
+
+    // Before ConfigureProvider: one event saying so, then the stream ends.
+    let mut stream = p.list_resource(list(10)).await.unwrap().into_inner();
+    let first = stream.message().await.unwrap().expect("an event");
+    assert_eq!(
+        summaries(&first.diagnostic),
+        vec!["Provider not configured"]
+    );
+    assert!(stream.message().await.unwrap().is_none());
+
+    let full = schema_type::block_type(&registry::provider().schema().block);
+    let CtyType::Object { attributes, .. } = &full else {
+        unreachable!()
+    };
+    let endpoints = nulls_with(
+        &attributes["endpoints"],
+        &[("iam", Value::string(&url)), ("sts", Value::string(&url))],
+    );
+    let (config, _) = provider_config(&[
+        ("region", Value::string("us-east-1")),
+        ("endpoints", endpoints),
+    ]);
+    let c = p
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.15.5".into(),
+            config: Some(pb::DynamicValue {
+                msgpack: config,
+                json: vec![],
+            }),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+
+    // A limit of 0 lists nothing at all.
+    let mut none = p.list_resource(list(0)).await.unwrap().into_inner();
+    assert!(none.message().await.unwrap().is_none());
+
+    // ListRoles hangs on the silent endpoint until StopProvider.
+    let mut stream = p.list_resource(list(10)).await.unwrap().into_inner();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    p.stop_provider(pb::stop_provider::Request {})
+        .await
+        .unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("StopProvider ends the listing promptly")
+        .unwrap()
+        .expect("an event saying why");
+    assert_eq!(summaries(&event.diagnostic), vec!["Listing cancelled"]);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        stream.message().await.unwrap().is_none(),
+        "then the stream ends"
+    );
+
+    // Hanging up mid-listing leaves the server serving.
+    let stream = p.list_resource(list(10)).await.unwrap().into_inner();
+    drop(stream);
+    let meta = p.get_metadata(pb::get_metadata::Request {}).await.unwrap();
+    assert!(meta.into_inner().server_capabilities.is_some());
+    silent.abort();
 }

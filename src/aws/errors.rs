@@ -2,9 +2,9 @@
 //! which service and operation failed, on which object, the AWS error code and
 //! message verbatim, and (via [`AwsError::to_diagnostic`]) what to do next.
 //!
-//! Classification of codes and messages lives in [`super::retry`] so there is
-//! exactly one place that knows what "conflicting operation" or "invalid
-//! principal" mean.
+//! Classification of codes and messages lives in [`super::classify`] so
+//! there is exactly one place that knows what "conflicting operation" or
+//! "invalid principal" mean.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -14,45 +14,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
-use super::retry::{Class, classify};
+use super::classify::{Class, classify_service};
+pub use super::service::Service;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
-
-/// The AWS services this provider talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Service {
-    Eks,
-    Iam,
-    Sts,
-    SsoAdmin,
-    IdentityStore,
-}
-
-impl Service {
-    /// The name used in IAM actions and the CLI (`sso-admin`, `eks`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Eks => "eks",
-            Service::Iam => "iam",
-            Service::Sts => "sts",
-            Service::SsoAdmin => "sso-admin",
-            Service::IdentityStore => "identitystore",
-        }
-    }
-
-    /// The prefix of this service's IAM actions (sso-admin's is `sso`).
-    pub fn action_prefix(self) -> &'static str {
-        match self {
-            Service::SsoAdmin => "sso",
-            other => other.name(),
-        }
-    }
-}
-
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// How the call failed, independent of the service's error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,8 +176,18 @@ impl AwsError {
         }
     }
 
+    /// What the error means, by kind, service, code and message.
     pub fn class(&self) -> Class {
-        classify(self)
+        match self.kind {
+            ErrorKind::Cancelled => Class::Cancelled,
+            ErrorKind::DeadlineExceeded => Class::DeadlineExceeded,
+            ErrorKind::Transport => Class::Transport,
+            ErrorKind::Timeout => Class::Timeout,
+            ErrorKind::Response | ErrorKind::Unexpected => Class::Other,
+            ErrorKind::Service { status } => {
+                classify_service(self.service, self.code(), &self.message, status)
+            }
+        }
     }
 
     /// The object does not exist (IAM NoSuchEntity, ResourceNotFoundException, HTTP 404).

@@ -11,15 +11,17 @@
 //! - [`wait::poll`] / [`wait::poll_until`] for every status wait.
 
 pub mod arn;
+pub mod classify;
 pub mod errors;
 pub mod http;
 pub mod iam;
 pub mod limiter;
 pub mod policy_json;
 pub mod retry;
+pub mod service;
 pub mod ssoadmin;
 pub mod tags;
 pub mod wait;
 
+pub use classify::Class;
 pub use errors::{AwsError, AwsResultExt, ErrorKind, SdkResultExt, Service};
-pub use retry::Class;

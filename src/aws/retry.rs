@@ -1,5 +1,5 @@
-//! The one place that reads AWS error codes and messages to decide what they
-//! mean and whether waiting helps.
+//! Our own retries: what waiting helps with, decided by the error's
+//! [`Class`] (see [`super::classify`]).
 //!
 //! Division of labour:
 //! - Throttling, timeouts and HTTP 5xx are retried by the SDK's standard retry
@@ -21,126 +21,9 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
-use super::errors::{AwsError, ErrorKind, Service};
+use super::classify::Class;
+use super::errors::{AwsError, Service};
 use crate::tfplugin::framework::Ctx;
-
-/// What an error means for the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
-    /// sso-admin: another operation on the same object is running. Retry.
-    ConcurrentOperation,
-    /// The object to create exists already. Adopt it or report it; don't retry.
-    AlreadyExists,
-    /// EKS cannot see an IAM principal (yet). Retry until a deadline.
-    PrincipalNotVisible,
-    NotFound,
-    Throttled,
-    ServerError,
-    AccessDenied,
-    /// Credentials were rejected (invalid, expired, unsigned).
-    Credentials,
-    InvalidInput,
-    /// A conflict that waiting does not resolve (e.g. deleting a permission
-    /// set that is still assigned).
-    Conflict,
-    Transport,
-    Timeout,
-    Cancelled,
-    DeadlineExceeded,
-    Other,
-}
-
-/// Classifies an error by kind, service, code and message.
-pub fn classify(err: &AwsError) -> Class {
-    match err.kind {
-        ErrorKind::Cancelled => Class::Cancelled,
-        ErrorKind::DeadlineExceeded => Class::DeadlineExceeded,
-        ErrorKind::Transport => Class::Transport,
-        ErrorKind::Timeout => Class::Timeout,
-        ErrorKind::Response | ErrorKind::Unexpected => Class::Other,
-        ErrorKind::Service { status } => {
-            classify_service(err.service, err.code(), &err.message, status)
-        }
-    }
-}
-
-/// Classification of a service error response; pure, so it is unit-tested
-/// against the messages AWS actually sends.
-pub fn classify_service(service: Service, code: Option<&str>, message: &str, status: u16) -> Class {
-    let msg = message.to_ascii_lowercase();
-    let code = code.unwrap_or("");
-    match code {
-        "ConflictException" => {
-            if msg.contains("conflicting operation") {
-                Class::ConcurrentOperation
-            } else if msg.contains("already exists")
-                // A second attach of the same policy (what the SDK's retry
-                // meets after a lost response): "Permission set with id ps-…
-                // already has a typed link attachment to a manged policy with
-                // <arn>" (AWS's spelling), and for a customer-managed
-                // reference "… already attached".
-                || msg.contains("already has a typed link attachment")
-                || msg.contains("already attached")
-            {
-                Class::AlreadyExists
-            } else {
-                Class::Conflict
-            }
-        }
-        "EntityAlreadyExists"
-        | "EntityAlreadyExistsException"
-        | "ResourceAlreadyExistsException" => Class::AlreadyExists,
-        // EKS answers a duplicate create with ResourceInUseException "...already in use...".
-        "ResourceInUseException" if service == Service::Eks && msg.contains("already in use") => {
-            Class::AlreadyExists
-        }
-        "InvalidParameterException"
-            if service == Service::Eks && msg.contains("invalid principal") =>
-        {
-            Class::PrincipalNotVisible
-        }
-        "ResourceNotFoundException"
-        | "NoSuchEntity"
-        | "NoSuchEntityException"
-        | "NotFoundException" => Class::NotFound,
-        "ThrottlingException"
-        | "Throttling"
-        | "TooManyRequestsException"
-        | "RequestLimitExceeded"
-        | "ThrottledException"
-        | "SlowDown" => Class::Throttled,
-        "AccessDenied"
-        | "AccessDeniedException"
-        | "UnauthorizedOperation"
-        | "UnauthorizedException" => Class::AccessDenied,
-        "InvalidClientTokenId"
-        | "ExpiredToken"
-        | "ExpiredTokenException"
-        | "UnrecognizedClientException"
-        | "SignatureDoesNotMatch"
-        | "IncompleteSignature"
-        | "InvalidSignatureException"
-        | "MissingAuthenticationToken" => Class::Credentials,
-        "ValidationException"
-        | "ValidationError"
-        | "InvalidParameterException"
-        | "InvalidParameterValue"
-        | "InvalidInput"
-        | "MalformedPolicyDocument"
-        | "InvalidRequestException"
-        | "InvalidParameterCombination" => Class::InvalidInput,
-        "InternalServerException"
-        | "InternalFailure"
-        | "ServerException"
-        | "ServiceUnavailable"
-        | "ServiceFailure"
-        | "ServiceFailureException" => Class::ServerError,
-        _ if status == 404 => Class::NotFound,
-        _ if status == 429 => Class::Throttled,
-        _ if status >= 500 => Class::ServerError,
-        _ => Class::Other,
-    }
-}
 
 /// True for the EKS errors that mean "IAM has not propagated this principal
 /// to EKS yet": CreateAccessEntry's "invalid principal", and "principalArn
@@ -317,6 +200,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
+    use crate::aws::errors::ErrorKind;
 
     fn err(service: Service, code: &str, message: &str, status: u16) -> AwsError {
         AwsError {
@@ -331,85 +215,8 @@ mod tests {
     }
 
     #[test]
-    fn conflicts_are_told_apart_by_message() {
-        use Service::SsoAdmin;
-        assert_eq!(
-            classify_service(
-                SsoAdmin,
-                Some("ConflictException"),
-                "There is a conflicting operation in process.",
-                409
-            ),
-            Class::ConcurrentOperation
-        );
-        assert_eq!(
-            classify_service(
-                SsoAdmin,
-                Some("ConflictException"),
-                "PermissionSet with name AdministratorAccess already exists.",
-                409
-            ),
-            Class::AlreadyExists
-        );
-        assert_eq!(
-            classify_service(
-                SsoAdmin,
-                Some("ConflictException"),
-                "Permission set with id ps-1234567890abcdef already has a typed link attachment to a manged policy with arn:aws:iam::aws:policy/ReadOnlyAccess",
-                409
-            ),
-            Class::AlreadyExists
-        );
-        assert_eq!(
-            classify_service(
-                SsoAdmin,
-                Some("ConflictException"),
-                "Given customer managed policy with name: EKSRead  and path / already attached",
-                409
-            ),
-            Class::AlreadyExists
-        );
-        assert_eq!(
-            classify_service(
-                SsoAdmin,
-                Some("ConflictException"),
-                "Could not delete because PermissionSet has ApplicationProfile associated with it",
-                409
-            ),
-            Class::Conflict
-        );
-    }
-
-    #[test]
-    fn eks_messages() {
+    fn eks_propagation_is_told_from_a_missing_cluster() {
         use Service::Eks;
-        assert_eq!(
-            classify_service(
-                Eks,
-                Some("InvalidParameterException"),
-                "The specified principalArn is invalid: invalid principal.",
-                400
-            ),
-            Class::PrincipalNotVisible
-        );
-        assert_eq!(
-            classify_service(
-                Eks,
-                Some("InvalidParameterException"),
-                "kubernetesGroups may not start with system:",
-                400
-            ),
-            Class::InvalidInput
-        );
-        assert_eq!(
-            classify_service(
-                Eks,
-                Some("ResourceInUseException"),
-                "The specified access entry resource is already in use on this cluster.",
-                409
-            ),
-            Class::AlreadyExists
-        );
         let nf = err(
             Eks,
             "ResourceNotFoundException",
@@ -432,6 +239,7 @@ mod tests {
             "The specified principalArn is invalid: invalid principal.",
             400,
         );
+        assert_eq!(invalid.class(), Class::PrincipalNotVisible);
         assert!(is_eks_propagation(&invalid));
         // The same words from another service are not EKS propagation.
         let iam = err(
@@ -441,60 +249,6 @@ mod tests {
             400,
         );
         assert!(!is_eks_propagation(&iam));
-    }
-
-    #[test]
-    fn other_codes() {
-        use Service::*;
-        assert_eq!(
-            classify_service(
-                Iam,
-                Some("NoSuchEntity"),
-                "The role x cannot be found.",
-                404
-            ),
-            Class::NotFound
-        );
-        assert_eq!(
-            classify_service(
-                Iam,
-                Some("EntityAlreadyExists"),
-                "Role with name x already exists.",
-                409
-            ),
-            Class::AlreadyExists
-        );
-        assert_eq!(
-            classify_service(SsoAdmin, Some("ThrottlingException"), "Rate exceeded", 429),
-            Class::Throttled
-        );
-        assert_eq!(
-            classify_service(
-                Sts,
-                Some("ExpiredToken"),
-                "The security token included in the request is expired",
-                400
-            ),
-            Class::Credentials
-        );
-        assert_eq!(
-            classify_service(SsoAdmin, Some("AccessDeniedException"), "no", 403),
-            Class::AccessDenied
-        );
-        assert_eq!(
-            classify_service(Eks, Some("ServerException"), "oops", 500),
-            Class::ServerError
-        );
-        assert_eq!(classify_service(Eks, None, "", 503), Class::ServerError);
-        assert_eq!(
-            classify_service(
-                Iam,
-                Some("LimitExceeded"),
-                "Cannot exceed quota for RolesPerAccount",
-                409
-            ),
-            Class::Other
-        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Data sources: read-only lookups, one file each. Registered in
-//! [`crate::provider::registry`].
+//! [`crate::registry`].
 
 pub mod common;
 pub mod kubeconfig;

@@ -3,8 +3,8 @@
 //!
 //! # For resource and data source authors
 //!
-//! Construct your type with the shared state (see [`registry`], where you
-//! also register it):
+//! Construct your type with the shared state (and register it in
+//! [`crate::registry`], which builds the provider):
 //!
 //! ```ignore
 //! pub struct MyResource { state: Arc<ProviderState> }
@@ -64,7 +64,6 @@
 
 pub mod clients;
 pub mod config;
-pub mod registry;
 pub mod schema;
 pub mod state;
 
@@ -82,27 +81,30 @@ use crate::tfplugin::framework::{Ctx, DataSource, Provider, Resource};
 use crate::tfplugin::schema::Schema;
 use crate::tfplugin::value::Value;
 
-/// The provider served to Terraform.
+/// The provider served to Terraform. It does not know its types: they are
+/// handed in (by [`crate::registry`]), built on the same `state`.
 pub struct EksProvider {
     state: Arc<ProviderState>,
+    resources: Vec<Arc<dyn Resource>>,
+    data_sources: Vec<Arc<dyn DataSource>>,
 }
 
 impl EksProvider {
-    pub fn new() -> EksProvider {
+    pub fn new(
+        state: Arc<ProviderState>,
+        resources: Vec<Arc<dyn Resource>>,
+        data_sources: Vec<Arc<dyn DataSource>>,
+    ) -> EksProvider {
         EksProvider {
-            state: Arc::new(ProviderState::new()),
+            state,
+            resources,
+            data_sources,
         }
     }
 
     /// The state shared with resources and data sources.
     pub fn state(&self) -> &Arc<ProviderState> {
         &self.state
-    }
-}
-
-impl Default for EksProvider {
-    fn default() -> Self {
-        EksProvider::new()
     }
 }
 
@@ -131,11 +133,11 @@ impl Provider for EksProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        registry::resources(&self.state)
+        self.resources.clone()
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        registry::data_sources(&self.state)
+        self.data_sources.clone()
     }
 }
 
@@ -144,9 +146,14 @@ mod tests {
     use super::*;
     use crate::tfplugin::schema::BlockNesting;
 
+    /// The provider without types: its own block is all these tests need.
+    fn bare() -> EksProvider {
+        EksProvider::new(Arc::new(ProviderState::new()), Vec::new(), Vec::new())
+    }
+
     #[test]
     fn schema_has_the_spec_blocks_and_attributes() {
-        let s = EksProvider::new().schema();
+        let s = bare().schema();
         let attrs: Vec<&str> = s.block.attributes.iter().map(|a| a.name.as_str()).collect();
         for name in [
             "region",
@@ -179,7 +186,7 @@ mod tests {
 
     #[tokio::test]
     async fn configure_stores_without_building_clients() {
-        let p = EksProvider::new();
+        let p = bare();
         let cfg = Value::Object([("region".to_string(), Value::string("eu-west-1"))].into());
         let d = p.configure(&Ctx::default(), "1.15.5", cfg).await;
         assert!(d.0.is_empty(), "{d:?}");
@@ -187,15 +194,5 @@ mod tests {
             p.state().config().and_then(|c| c.region.as_deref()),
             Some("eu-west-1")
         );
-    }
-
-    #[test]
-    fn serves_the_reserved_role_data_source() {
-        let names: Vec<&str> = EksProvider::new()
-            .data_sources()
-            .iter()
-            .map(|d| d.type_name())
-            .collect();
-        assert!(names.contains(&"eks_sso_reserved_role"));
     }
 }

@@ -4,6 +4,16 @@
 //!
 //! The server owns wire concerns (decoding values, the two plan calls, destroy
 //! plans, private state bytes); implementations only see [`Value`]s.
+//!
+//! A resource opts into more with small traits of its own, each handed out by
+//! a default method of [`Resource`] that says "not offered":
+//! - [`ResourceIdentity`] (Terraform 1.12+), from [`Resource::identity`]:
+//!   an identity schema, the identity of a state, import by identity, and
+//!   upgrades of stored identities;
+//! - [`ListResource`] (`terraform query`, Terraform 1.14+), from
+//!   [`Resource::list_resource`]: a `list` block's config schema and the
+//!   listing itself, streamed through a [`ListSink`];
+//! - [`Resource::generate_config`] (Terraform 1.14+), which has a default.
 
 use std::sync::Arc;
 
@@ -12,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::diagnostics::AttributePath;
 use super::diagnostics::Diagnostics;
+pub use super::identity::{ForImport, IdentityAttribute, IdentitySchema};
+pub use super::list::{ListRequest, ListResult, ListSink};
 use super::schema::Schema;
 use super::value::Value;
 
@@ -31,12 +43,18 @@ pub struct PlanRequest {
     pub prior_private: Vec<u8>,
     /// The framework's default plan (see `plan::default_plan`): the proposal
     /// with computed, null-in-config attributes marked unknown when anything
-    /// changed. Implementations refine it.
+    /// changed, and the attributes' declared `UseStateForUnknown` applied.
+    /// Implementations refine it.
     pub planned_state: Value,
+    /// The identity Terraform holds for the prior state; `Value::Null` on
+    /// create, for resources without identity, and before Terraform 1.12.
+    pub prior_identity: Value,
 }
 
 pub struct PlanResponse {
     pub planned_state: Value,
+    /// Replacements beyond the attributes declared `RequiresReplace`, which
+    /// the server adds itself.
     pub requires_replace: Vec<AttributePath>,
     pub planned_private: Vec<u8>,
     pub diagnostics: Diagnostics,
@@ -47,6 +65,8 @@ pub struct ApplyRequest {
     pub planned_state: Value,
     pub config: Value,
     pub planned_private: Vec<u8>,
+    /// The identity the plan promised (`Value::Null` as in [`PlanRequest`]).
+    pub planned_identity: Value,
 }
 
 pub struct ApplyResponse {
@@ -60,6 +80,9 @@ pub struct ApplyResponse {
 pub struct ReadRequest {
     pub current_state: Value,
     pub private: Vec<u8>,
+    /// The identity Terraform holds (`Value::Null` when it holds none). After
+    /// an import by identity it may name more than the state does yet.
+    pub current_identity: Value,
 }
 
 pub struct ReadResponse {
@@ -111,6 +134,107 @@ pub trait Resource: Send + Sync {
             ),
         }
     }
+
+    /// Resource identity, when this type has one: implement
+    /// [`ResourceIdentity`] and return `Some(self)`.
+    fn identity(&self) -> Option<&dyn ResourceIdentity> {
+        None
+    }
+
+    /// `terraform query` support: implement [`ListResource`] and return
+    /// `Some(self)`. A list resource needs an identity too.
+    fn list_resource(&self) -> Option<&dyn ListResource> {
+        None
+    }
+
+    /// The configuration a person would write to get `state` (after an
+    /// import, or for a `terraform query` result): Terraform writes it out
+    /// as HCL for `-generate-config-out`. Never called with unknowns; `state`
+    /// may be null, and the answer may then be null too.
+    ///
+    /// The server nulls computed-only and deprecated attributes of whatever
+    /// this returns. The default is what Terraform itself writes for
+    /// providers without GenerateResourceConfig
+    /// ([`genconfig::as_terraform_would`](super::genconfig::as_terraform_would));
+    /// override it to leave out defaults and empty collections, and to
+    /// choose between alternative spellings.
+    fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
+        Ok(super::genconfig::as_terraform_would(
+            &self.schema().block,
+            state,
+        ))
+    }
+}
+
+/// Resource identity (Terraform 1.12+): the attributes that name one remote
+/// object, stored by Terraform beside the state.
+///
+/// The identity is a pure function of the state ([`Self::identity_of`]), so
+/// the server can attach it to every state a resource returns (read, plan,
+/// apply, import) and enforce the protocol's rule for every resource: once
+/// an identity attribute is known it never changes while the object lives.
+/// An implementation that breaks the rule gets a provider-bug error instead
+/// of a silently different identity.
+#[async_trait]
+pub trait ResourceIdentity: Send + Sync {
+    /// Checked when the catalog is built: primitives and lists of primitives
+    /// only (a problem is reported as a provider bug in the schema call).
+    fn identity_schema(&self) -> IdentitySchema;
+
+    /// The identity of the object `state` describes: an object with the
+    /// identity schema's attributes. No AWS calls. Attributes the state does
+    /// not hold yet (an import stub) are null; attributes a planned state
+    /// leaves unknown are unknown, which Terraform allows only for creates
+    /// and replacements.
+    fn identity_of(&self, state: &Value) -> Value;
+
+    /// `import { to = ..., identity = { ... } }`. `identity` fits the schema
+    /// and holds every `ForImport::Required` attribute (the server checks).
+    /// Like [`Resource::import`], returns the state Read starts from. The
+    /// identity sent back is [`Self::identity_of`] that state, with the
+    /// attributes it leaves null taken from `identity`.
+    async fn import_by_identity(&self, ctx: &Ctx, identity: &Value) -> ImportResponse;
+
+    /// Converts an identity stored at an older schema `version` (as JSON)
+    /// into the current shape. The server handles the current version
+    /// itself, and refuses newer ones.
+    fn upgrade_identity(
+        &self,
+        version: i64,
+        _stored: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
+        Err(Diagnostics::from_error(
+            "Identity upgrade not supported",
+            format!(
+                "The stored identity has version {version}, which this provider cannot convert. \
+                 This is a provider bug; please report it."
+            ),
+        ))
+    }
+}
+
+/// `terraform query` (Terraform 1.14+): find existing objects of a resource
+/// type so they can be imported. Terraform asks for the matching managed
+/// resource's identity with every result, so the resource must also
+/// implement [`ResourceIdentity`].
+#[async_trait]
+pub trait ListResource: Send + Sync {
+    /// The schema of the `config { ... }` block inside `list "<type>" "x"`.
+    /// Its version is not used.
+    fn list_config_schema(&self) -> Schema;
+
+    /// Static checks of the list config; it may hold unknowns. No AWS calls.
+    fn validate_list_config(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Finds the objects `req.config` asks for and sends each to `results`
+    /// as it is found, stopping as soon as [`ListSink::send`] returns false
+    /// (the limit was reached, Terraform went away or asked to stop).
+    /// `req.config` is wholly known (null attributes where the user set
+    /// nothing). The diagnostics returned go out after the last result; an
+    /// error there ends the listing for Terraform.
+    async fn list(&self, ctx: &Ctx, req: ListRequest, results: &mut ListSink) -> Diagnostics;
 }
 
 #[async_trait]

@@ -1,5 +1,6 @@
 //! tfplugin6: everything Terraform-specific. Nothing in here knows about AWS.
 
+pub mod catalog;
 pub mod codec_error;
 pub mod codec_json;
 pub mod codec_msgpack;
@@ -8,9 +9,12 @@ pub mod decimal;
 pub mod diag_proto;
 pub mod diagnostics;
 pub mod framework;
+pub mod genconfig;
 pub mod go_plugin;
 pub mod grpc_provider;
 pub mod handshake;
+pub mod identity;
+pub mod list;
 pub mod listen;
 pub mod logging;
 pub mod pb;

@@ -5,12 +5,15 @@
 //! filled in for computed attributes the configuration leaves null. If nothing
 //! changed that proposal is the plan. If something did, any computed attribute
 //! the configuration leaves null may change during apply, so the default plan
-//! marks it unknown; resources then put back what they know will not change
-//! ([`use_state_for_unknown`]) and say which changes force replacement
-//! ([`requires_replace_if_changed`]).
+//! marks it unknown. Attributes declare what the server then does for every
+//! resource: put back what does not change in place
+//! ([`PlanModifier::UseStateForUnknown`]) and replace the object when a value
+//! changes ([`PlanModifier::RequiresReplace`]).
 
 use super::diagnostics::AttributePath;
-use super::schema::{Attribute, AttributeType, BlockNesting, NestedBlock, ObjectNesting, Schema};
+use super::schema::{
+    Attribute, AttributeType, BlockNesting, NestedBlock, ObjectNesting, PlanModifier, Schema,
+};
 use super::value::Value;
 
 /// The framework's default plan: `proposed`, with every computed attribute
@@ -174,61 +177,52 @@ fn conforms(planned: &Value, config: &Value) -> bool {
     }
 }
 
-/// For top-level attributes whose value never changes once created (ids,
-/// ARNs, creation times): when updating, replace the unknown the default plan
-/// put there with the prior value.
-///
-/// Use it for computed-only attributes. For optional+computed ones use
-/// [`use_state_for_unknown_configured`]: an unknown there may come from the
-/// configuration, and must then stay unknown.
-pub fn use_state_for_unknown(planned: &mut Value, prior: &Value, attrs: &[&str]) {
-    if prior.is_null() || !matches!(prior, Value::Object(_)) {
+/// Applies the declared [`PlanModifier::UseStateForUnknown`] modifiers to an
+/// update's plan: each such top-level attribute that is unknown in `planned`
+/// takes its prior value, unless the configuration itself leaves it unknown
+/// (it then changes to whatever that resolves to). Creates have no prior
+/// value, and Terraform plans a replacement again as a create, so only
+/// in-place updates are affected.
+pub fn apply_use_state_for_unknown(
+    schema: &Schema,
+    prior: &Value,
+    config: &Value,
+    planned: &mut Value,
+) {
+    if !matches!(prior, Value::Object(_)) {
         return;
     }
-    for name in attrs {
-        if planned.attr(name).is_unknown() {
-            set_attr(planned, name, prior.attr(name).clone());
+    for attr in &schema.block.attributes {
+        if attr.has_modifier(PlanModifier::UseStateForUnknown)
+            && planned.attr(&attr.name).is_unknown()
+            && !config.attr(&attr.name).is_unknown()
+        {
+            set_attr(planned, &attr.name, prior.attr(&attr.name).clone());
         }
     }
 }
 
-/// [`use_state_for_unknown`] that leaves an attribute unknown when its
-/// configured value is unknown (it will change to whatever that resolves to).
-pub fn use_state_for_unknown_configured(
-    planned: &mut Value,
-    prior: &Value,
-    config: &Value,
-    attrs: &[&str],
-) {
-    let settled: Vec<&str> = attrs
-        .iter()
-        .copied()
-        .filter(|name| !config.attr(name).is_unknown())
-        .collect();
-    use_state_for_unknown(planned, prior, &settled);
-}
-
-/// Paths of the listed top-level attributes whose planned value differs from
-/// the prior state, for `requires_replace`. Nothing on create or destroy.
-/// List only attributes the user sets: a computed attribute planned unknown
-/// would force a replacement on every change.
-pub fn requires_replace_if_changed(
+/// Paths of the top-level attributes declared
+/// [`PlanModifier::RequiresReplace`] whose planned value differs from the
+/// prior state. Nothing on create or destroy. An unknown planned value may
+/// turn out different, so, as the framework's RequiresReplace does, the
+/// replacement is planned now: the final plan at apply time must not change
+/// the action.
+pub fn declared_replacements(
+    schema: &Schema,
     prior: &Value,
     planned: &Value,
-    attrs: &[&str],
 ) -> Vec<AttributePath> {
     if prior.is_null() || planned.is_null() {
         return Vec::new();
     }
-    attrs
+    schema
+        .block
+        .attributes
         .iter()
-        .filter(|name| {
-            // An unknown planned value may turn out different, so like the
-            // framework's RequiresReplace we plan the replacement now: the
-            // final plan at apply time must not change the action.
-            planned.attr(name) != prior.attr(name)
-        })
-        .map(|name| AttributePath::attr(name))
+        .filter(|a| a.has_modifier(PlanModifier::RequiresReplace))
+        .filter(|a| planned.attr(&a.name) != prior.attr(&a.name))
+        .map(|a| AttributePath::attr(&a.name))
         .collect()
 }
 
@@ -276,6 +270,7 @@ mod tests {
             sensitive: false,
             description: String::new(),
             deprecated: false,
+            plan_modifiers: Vec::new(),
         }
     }
 
@@ -507,12 +502,40 @@ mod tests {
         assert_eq!(planned.attr("rule"), &unk());
     }
 
+    /// `schema()` with id/arn declared UseStateForUnknown, description
+    /// UseStateForUnknown (optional+computed) and name/description/arn
+    /// RequiresReplace.
+    fn schema_with_modifiers() -> Schema {
+        let mut sc = schema();
+        for a in &mut sc.block.attributes {
+            match a.name.as_str() {
+                "id" => a.plan_modifiers = vec![PlanModifier::UseStateForUnknown],
+                "arn" => {
+                    a.plan_modifiers = vec![
+                        PlanModifier::UseStateForUnknown,
+                        PlanModifier::RequiresReplace,
+                    ]
+                }
+                "description" => {
+                    a.plan_modifiers = vec![
+                        PlanModifier::UseStateForUnknown,
+                        PlanModifier::RequiresReplace,
+                    ]
+                }
+                "name" => a.plan_modifiers = vec![PlanModifier::RequiresReplace],
+                _ => {}
+            }
+        }
+        sc
+    }
+
     #[test]
-    fn use_state_for_unknown_restores_prior_values_on_update_only() {
+    fn use_state_for_unknown_restores_declared_prior_values_on_update_only() {
+        let sc = schema_with_modifiers();
         let prior = prior_state();
         let cfg = config("two", Value::Null);
-        let mut planned = default_plan(&schema(), &prior, &proposed_update("two"), &cfg);
-        use_state_for_unknown(&mut planned, &prior, &["id", "arn", "name"]);
+        let mut planned = default_plan(&sc, &prior, &proposed_update("two"), &cfg);
+        apply_use_state_for_unknown(&sc, &prior, &cfg, &mut planned);
         assert_eq!(planned.attr("id"), &s("i-1"));
         assert_eq!(planned.attr("arn"), &s("arn:x:i-1"));
         assert_eq!(
@@ -520,62 +543,62 @@ mod tests {
             &s("two"),
             "known values are not touched"
         );
+        assert_eq!(planned.attr("description"), &s("default desc"));
         assert_eq!(
-            planned.attr("description"),
+            planned.attr("settings").attr("generated"),
             &unk(),
-            "unlisted attributes stay unknown"
+            "undeclared attributes stay unknown"
         );
 
-        let mut created = default_plan(&schema(), &Value::Null, &cfg, &cfg);
-        use_state_for_unknown(&mut created, &Value::Null, &["id"]);
+        let mut created = default_plan(&sc, &Value::Null, &cfg, &cfg);
+        apply_use_state_for_unknown(&sc, &Value::Null, &cfg, &mut created);
         assert_eq!(created.attr("id"), &unk());
     }
 
     #[test]
-    fn use_state_for_unknown_configured_respects_unknown_config() {
+    fn use_state_for_unknown_respects_unknown_config() {
+        let sc = schema_with_modifiers();
         let prior = prior_state();
         let cfg = config("two", unk());
         let mut proposed = proposed_update("two");
         set_attr(&mut proposed, "description", unk());
-        let mut planned = default_plan(&schema(), &prior, &proposed, &cfg);
-        use_state_for_unknown_configured(&mut planned, &prior, &cfg, &["id", "description"]);
+        let mut planned = default_plan(&sc, &prior, &proposed, &cfg);
+        apply_use_state_for_unknown(&sc, &prior, &cfg, &mut planned);
         assert_eq!(planned.attr("id"), &s("i-1"));
         assert_eq!(planned.attr("description"), &unk());
     }
 
     #[test]
-    fn requires_replace_for_changed_or_unknown_values_on_update() {
+    fn declared_replacements_for_changed_or_unknown_values_on_update() {
+        let sc = schema_with_modifiers();
         let prior = prior_state();
         let mut planned = proposed_update("two");
         set_attr(&mut planned, "arn", unk());
-        let paths =
-            requires_replace_if_changed(&prior, &planned, &["name", "arn", "id", "description"]);
         assert_eq!(
-            paths,
-            vec![AttributePath::attr("name"), AttributePath::attr("arn")]
+            declared_replacements(&sc, &prior, &planned),
+            vec![AttributePath::attr("arn"), AttributePath::attr("name")],
+            "in schema order; id is not declared, description did not change"
         );
-        // Set order is not a change.
-        let mut reordered = prior.clone();
-        if let Value::Object(m) = &mut reordered
-            && let Some(Value::Set(items)) = m.get_mut("grant")
-        {
-            items.reverse();
-        }
-        assert!(requires_replace_if_changed(&prior, &reordered, &["grant"]).is_empty());
-        // A real change in a set is.
-        set_attr(&mut reordered, "grant", Value::Set(vec![]));
-        assert_eq!(
-            requires_replace_if_changed(&prior, &reordered, &["grant"]),
-            vec![AttributePath::attr("grant")]
-        );
-        assert!(requires_replace_if_changed(&Value::Null, &planned, &["name"]).is_empty());
-        assert!(requires_replace_if_changed(&prior, &Value::Null, &["name"]).is_empty());
+        assert!(declared_replacements(&sc, &prior, &prior).is_empty());
+        assert!(declared_replacements(&sc, &Value::Null, &planned).is_empty());
+        assert!(declared_replacements(&sc, &prior, &Value::Null).is_empty());
         // Numbers compare by value.
-        let mut a = obj([("port", n(5))]);
+        let num_schema = Schema {
+            version: 0,
+            block: Block {
+                attributes: vec![
+                    Attribute::required("port", CtyType::Number, "").requires_replace(),
+                ],
+                ..Block::default()
+            },
+        };
+        let a = obj([("port", n(5))]);
         let b = obj([("port", Value::Number(Number::parse("5.0").unwrap()))]);
-        assert!(requires_replace_if_changed(&a, &b, &["port"]).is_empty());
-        set_attr(&mut a, "port", n(6));
-        assert_eq!(requires_replace_if_changed(&a, &b, &["port"]).len(), 1);
+        assert!(declared_replacements(&num_schema, &a, &b).is_empty());
+        assert_eq!(
+            declared_replacements(&num_schema, &a, &obj([("port", n(6))])).len(),
+            1
+        );
     }
 
     #[test]

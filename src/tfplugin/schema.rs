@@ -56,6 +56,22 @@ pub struct Attribute {
     /// Markdown.
     pub description: String,
     pub deprecated: bool,
+    /// How plans treat this attribute, applied by the server for every
+    /// resource (see [`super::plan`]). Top-level attributes only.
+    pub plan_modifiers: Vec<PlanModifier>,
+}
+
+/// Declarative plan behaviour of a top-level attribute, after
+/// terraform-plugin-framework's plan modifiers of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanModifier {
+    /// On update, a computed value the default plan marked unknown keeps its
+    /// prior value (ids, ARNs, creation times): it does not change in place.
+    /// A value the configuration leaves unknown stays unknown. Replacements
+    /// are planned again as creates, so they get a fresh unknown.
+    UseStateForUnknown,
+    /// A change of the planned value (or an unknown one) replaces the object.
+    RequiresReplace,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +102,7 @@ impl Attribute {
             sensitive: false,
             description: description.to_string(),
             deprecated: false,
+            plan_modifiers: Vec::new(),
         }
     }
     pub fn required(name: &str, ty: CtyType, description: &str) -> Attribute {
@@ -107,6 +124,19 @@ impl Attribute {
     pub fn deprecated(mut self) -> Attribute {
         self.deprecated = true;
         self
+    }
+    /// See [`PlanModifier::UseStateForUnknown`].
+    pub fn use_state_for_unknown(mut self) -> Attribute {
+        self.plan_modifiers.push(PlanModifier::UseStateForUnknown);
+        self
+    }
+    /// See [`PlanModifier::RequiresReplace`].
+    pub fn requires_replace(mut self) -> Attribute {
+        self.plan_modifiers.push(PlanModifier::RequiresReplace);
+        self
+    }
+    pub fn has_modifier(&self, m: PlanModifier) -> bool {
+        self.plan_modifiers.contains(&m)
     }
     pub fn is_computed(&self) -> bool {
         matches!(

@@ -3,6 +3,7 @@
 //! Descriptions are Markdown throughout, so every description is marked
 //! `MARKDOWN`; Terraform's docs tooling renders them as such.
 
+use super::identity::{ForImport, IdentitySchema};
 use super::pb::tfplugin6 as pb;
 use super::schema::{
     Attribute, AttributeType, Block, BlockNesting, NestedBlock, ObjectNesting, Presence, Schema,
@@ -13,6 +14,24 @@ pub fn schema(s: &Schema) -> pb::Schema {
     pb::Schema {
         version: s.version,
         block: Some(block(&s.block, s.version)),
+    }
+}
+
+/// An identity schema in its wire form.
+pub fn identity_schema(s: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: s.version,
+        identity_attributes: s
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: type_json::to_json_bytes(&a.ty),
+                required_for_import: a.for_import == ForImport::Required,
+                optional_for_import: a.for_import == ForImport::Optional,
+                description: a.description.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -113,6 +132,7 @@ mod tests {
             sensitive: false,
             description: "Timeouts.".into(),
             deprecated: false,
+            plan_modifiers: Vec::new(),
         };
         Schema {
             version: 2,
@@ -175,6 +195,28 @@ mod tests {
         assert_eq!(obj.nesting, pb::schema::object::NestingMode::Single as i32);
         assert_eq!(obj.attributes[0].name, "create");
         assert!(obj.attributes[0].optional);
+    }
+
+    #[test]
+    fn identity_schemas_carry_types_and_import_roles() {
+        use crate::tfplugin::identity::IdentityAttribute;
+        let p = identity_schema(&IdentitySchema {
+            version: 3,
+            attributes: vec![
+                IdentityAttribute::required_for_import("name", CtyType::String, "The name."),
+                IdentityAttribute::optional_for_import("ids", CtyType::list(CtyType::String), ""),
+            ],
+        });
+        assert_eq!(p.version, 3);
+        let a = &p.identity_attributes[0];
+        assert_eq!(
+            (a.name.as_str(), a.r#type.as_slice(), a.description.as_str()),
+            ("name", &b"\"string\""[..], "The name.")
+        );
+        assert!(a.required_for_import && !a.optional_for_import);
+        let b = &p.identity_attributes[1];
+        assert_eq!(b.r#type, br#"["list","string"]"#);
+        assert!(!b.required_for_import && b.optional_for_import);
     }
 
     #[test]

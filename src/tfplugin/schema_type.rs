@@ -159,6 +159,7 @@ mod tests {
             sensitive: false,
             description: String::new(),
             deprecated: false,
+            plan_modifiers: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod admin_access;
+pub mod by_hand;
 pub mod clients;
 pub mod crash;
 pub mod emulator;
@@ -18,7 +19,10 @@ pub mod paths;
 pub mod terraform;
 
 pub use emulator::{AwsRequest, Emulator, GrantWait};
-pub use terraform::{Output, PlanSummary, Tf, hcl_string, provider_config, required_providers};
+pub use terraform::{
+    Output, PlanCounts, PlanSummary, QueryResult, Tf, hcl_string, provider_config,
+    required_providers,
+};
 
 /// The account the emulator treats as the SSO management account and the
 /// default account of the test credentials.

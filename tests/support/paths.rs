@@ -41,6 +41,22 @@ pub fn terraform_bin() -> PathBuf {
     launcher
 }
 
+/// An older Terraform for the tests that must also pass before identity,
+/// `terraform query` and GenerateResourceConfig existed: `EKS_TF_LEGACY_BIN`,
+/// or the machine image's `/usr/local/bin/terraform` (1.11.4).
+pub fn legacy_terraform_bin() -> PathBuf {
+    let bin = std::env::var_os("EKS_TF_LEGACY_BIN")
+        .filter(|b| !b.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/local/bin/terraform"));
+    assert!(
+        bin.exists(),
+        "{} is missing: these tests also run on a pre-1.12 Terraform; install one there or set EKS_TF_LEGACY_BIN",
+        bin.display()
+    );
+    bin
+}
+
 /// The provider binary: `EKS_PROVIDER_BIN` when set (`make bench` points it
 /// at the plain release build), otherwise the one Cargo built for this run.
 pub fn provider_binary() -> PathBuf {

@@ -142,6 +142,8 @@ pub struct ResourceChange {
     pub address: String,
     /// Terraform's action list, e.g. `["create"]`, `["delete","create"]`, `["no-op"]`.
     pub actions: Vec<String>,
+    /// Whether the change imports the object (an `import {}` block).
+    pub importing: bool,
 }
 
 /// A saved plan, summarized.
@@ -220,6 +222,93 @@ impl Running {
     }
 }
 
+fn summarize(json: Value) -> PlanSummary {
+    let changes = json["resource_changes"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|rc| ResourceChange {
+                    address: rc["address"].as_str().unwrap_or_default().to_string(),
+                    actions: rc["change"]["actions"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    importing: rc["change"].get("importing").is_some_and(|i| !i.is_null()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    PlanSummary { changes, json }
+}
+
+/// The totals line of a human plan: `Plan: 2 to import, 0 to add, 0 to
+/// change, 0 to destroy.` (Terraform leaves out "to import" when nothing is
+/// imported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanCounts {
+    pub import: u32,
+    pub add: u32,
+    pub change: u32,
+    pub destroy: u32,
+}
+
+impl PlanCounts {
+    pub fn new(import: u32, add: u32, change: u32, destroy: u32) -> PlanCounts {
+        PlanCounts {
+            import,
+            add,
+            change,
+            destroy,
+        }
+    }
+
+    /// The counts `out` printed; panics (showing the output) when it
+    /// printed none.
+    pub fn of(out: &Output) -> PlanCounts {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("Plan: "))
+            .unwrap_or_else(|| panic!("no \"Plan:\" line in the output\n{out}"));
+        let mut counts = PlanCounts::new(0, 0, 0, 0);
+        for part in line
+            .trim()
+            .trim_start_matches("Plan: ")
+            .trim_end_matches('.')
+            .split(", ")
+        {
+            let (n, what) = part.split_once(' ').unwrap_or((part, ""));
+            let n: u32 = n
+                .parse()
+                .unwrap_or_else(|_| panic!("bad count in {line:?}"));
+            match what {
+                "to import" => counts.import = n,
+                "to add" => counts.add = n,
+                "to change" => counts.change = n,
+                "to destroy" => counts.destroy = n,
+                other => panic!("unexpected {other:?} in {line:?}"),
+            }
+        }
+        counts
+    }
+}
+
+/// One result of `terraform query -json`.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    /// The list block, e.g. `list.eks_cluster_creator_role.sso`.
+    pub address: String,
+    pub display_name: String,
+    /// The identity object, e.g. `{"account_id": "...", "name": "..."}`.
+    pub identity: Value,
+    /// The full object, when the list block set `include_resource`.
+    pub resource_object: Option<Value>,
+}
+
 pub struct Tf {
     dir: TempDir,
     bin: PathBuf,
@@ -231,6 +320,29 @@ impl Tf {
     /// A fresh working directory wired to `emulator`, with `AWS_REGION=us-east-1`.
     pub fn new(emulator: &Emulator) -> Tf {
         Tf::with_region(emulator, "us-east-1")
+    }
+
+    /// Like [`Tf::new`], driving the machine image's older Terraform
+    /// (`paths::legacy_terraform_bin`, 1.11): for the tests that must also
+    /// hold where identity, `terraform query` and GenerateResourceConfig do
+    /// not exist.
+    pub fn legacy(emulator: &Emulator) -> Tf {
+        let mut tf = Tf::new(emulator);
+        tf.bin = paths::legacy_terraform_bin();
+        let (major, minor, _) = tf.version();
+        assert!(
+            (major, minor) < (1, 12),
+            "{} is Terraform {major}.{minor}, not a pre-1.12 release; point EKS_TF_LEGACY_BIN at one",
+            tf.bin.display()
+        );
+        tf
+    }
+
+    /// A fresh working directory for `terraform` at `bin`.
+    pub fn with_bin(emulator: &Emulator, bin: &Path) -> Tf {
+        let mut tf = Tf::new(emulator);
+        tf.bin = bin.to_path_buf();
+        tf
     }
 
     pub fn with_region(emulator: &Emulator, region: &str) -> Tf {
@@ -324,6 +436,48 @@ impl Tf {
         fs::write(&path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     }
 
+    /// The file `name` in the working directory (for example what
+    /// `-generate-config-out` wrote).
+    pub fn read_file(&self, name: &str) -> String {
+        let path = self.dir.path().join(name);
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    }
+
+    /// The binary this `Tf` runs.
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
+    /// `terraform version`, as (major, minor, patch).
+    pub fn version(&self) -> (u32, u32, u32) {
+        let out = self.run_ok(&["version", "-json"]).json();
+        let text = out["terraform_version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut parts = text
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        (
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+        )
+    }
+
+    /// Panics, saying why, unless this Terraform is at least `major.minor`:
+    /// for tests of a feature older releases do not have (with `TF_BIN`
+    /// pointing at one, they fail with this message rather than a puzzling
+    /// Terraform error).
+    pub fn require(&self, major: u32, minor: u32, feature: &str) {
+        let (a, b, c) = self.version();
+        assert!(
+            (a, b) >= (major, minor),
+            "{feature} needs Terraform {major}.{minor} or later; {} is {a}.{b}.{c} (unset TF_BIN to use the venv's)",
+            self.bin.display()
+        );
+    }
+
     /// Runs terraform with `args` in the working directory; never panics on exit status.
     pub fn run(&self, args: &[&str]) -> Output {
         self.spawn(args).wait()
@@ -387,31 +541,61 @@ impl Tf {
     /// Plans into a saved plan file and summarizes it via `show -json`.
     pub fn plan(&self) -> PlanSummary {
         self.run_ok(&["plan", "-input=false", "-no-color", "-out=tfplan"]);
-        let json = self.run_ok(&["show", "-json", "tfplan"]).json();
-        let changes = json["resource_changes"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|rc| ResourceChange {
-                        address: rc["address"].as_str().unwrap_or_default().to_string(),
-                        actions: rc["change"]["actions"]
-                            .as_array()
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|x| x.as_str().map(str::to_string))
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        PlanSummary { changes, json }
+        self.show_plan()
     }
 
     /// Plans and returns the output without asserting success.
     pub fn plan_raw(&self) -> Output {
         self.run(&["plan", "-input=false", "-no-color"])
+    }
+
+    /// `plan -generate-config-out=<file>` for the `import {}` blocks that
+    /// have no resource block yet (by ID or by identity): Terraform imports,
+    /// writes the configuration to `file` and plans with it. Returns the
+    /// human output (for [`PlanCounts`]) and the saved plan's summary.
+    pub fn plan_generating_config(&self, file: &str) -> (Output, PlanSummary) {
+        let out = self.run_ok(&[
+            "plan",
+            "-input=false",
+            "-no-color",
+            &format!("-generate-config-out={file}"),
+            "-out=tfplan",
+        ]);
+        (out, self.show_plan())
+    }
+
+    /// The saved plan `tfplan`, summarized.
+    pub fn show_plan(&self) -> PlanSummary {
+        let json = self.run_ok(&["show", "-json", "tfplan"]).json();
+        summarize(json)
+    }
+
+    /// `terraform query` over the `*.tfquery.hcl` files (Terraform 1.14+),
+    /// with `extra` arguments (such as `-generate-config-out=found.tf`).
+    pub fn query(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["query", "-no-color"];
+        args.extend_from_slice(extra);
+        self.run_ok(&args)
+    }
+
+    /// `terraform query -json`: the results, in the order Terraform
+    /// printed them.
+    pub fn query_results(&self) -> Vec<QueryResult> {
+        let out = self.run_ok(&["query", "-no-color", "-json"]);
+        out.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|m| m["type"] == "list_resource_found")
+            .map(|m| {
+                let r = &m["list_resource_found"];
+                QueryResult {
+                    address: r["address"].as_str().unwrap_or_default().to_string(),
+                    display_name: r["display_name"].as_str().unwrap_or_default().to_string(),
+                    identity: r["identity"].clone(),
+                    resource_object: r.get("resource_object").cloned(),
+                }
+            })
+            .collect()
     }
 
     /// `plan -detailed-exitcode`: true for no changes (0), false for changes (2).

@@ -10,12 +10,11 @@ use aws_sdk_iam::Client;
 
 use super::derive::{Context, Inputs};
 use super::iam_ops::{self, NewRole};
-use super::model::{self, Field, v_map, v_opt_str, v_set, v_str};
+use super::model::{CreatorRole, Field, Partial};
 use super::schema::*;
 use crate::aws::AwsError;
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::Ctx;
-use crate::tfplugin::value::Value;
 
 /// Everything apply needs, fully known: planned values where plan knew them,
 /// derived now where it did not.
@@ -34,13 +33,10 @@ pub struct Target {
     pub attached: BTreeSet<String>,
 }
 
-fn known_str(v: &Value) -> Option<Option<String>> {
-    model::string(v).known()
-}
-
 impl Target {
-    pub fn from_planned(planned: &Value, ctx: &Context) -> Result<Target, Diagnostics> {
-        let inputs = Inputs::from_value(planned);
+    pub fn from_planned(planned: &Partial, ctx: &Context) -> Result<Target, Diagnostics> {
+        let inputs = Inputs::from_partial(planned);
+        let p = &planned.known;
         let missing = |what: &str| {
             Diagnostics::from_error(
                 "Incomplete plan",
@@ -55,33 +51,32 @@ impl Target {
             .policy_name
             .clone()
             .ok_or_else(|| missing(POLICY_NAME))?;
-        let trust_policy = match known_str(planned.attr(TRUST_POLICY)) {
-            Some(Some(t)) => t,
+        // Planned values where plan knew them, derived now where it did not.
+        let trust_policy = match planned.field(TRUST_POLICY, &p.trust_policy) {
+            Field::Known(t) => t,
             _ => inputs
                 .trust_policy(ctx)
                 .ok_or_else(|| missing(TRUST_POLICY))?,
         };
-        let policy_document = match known_str(planned.attr(POLICY_DOCUMENT)) {
-            Some(d) => d,
-            None => inputs
+        let policy_document = match planned.field(POLICY_DOCUMENT, &p.policy_document) {
+            Field::Unknown => inputs
                 .policy_document(ctx)
                 .ok_or_else(|| missing(POLICY_DOCUMENT))?,
+            f => f.known().flatten(),
         };
-        let policy_arn = match known_str(planned.attr(POLICY_ARN)) {
-            Some(a) => a,
-            None => inputs.policy_arn(ctx).ok_or_else(|| missing(POLICY_ARN))?,
+        let policy_arn = match planned.field(POLICY_ARN, &p.policy_arn) {
+            Field::Unknown => inputs.policy_arn(ctx).ok_or_else(|| missing(POLICY_ARN))?,
+            f => f.known().flatten(),
         };
-        let attached = match model::string_set(planned.attr(ATTACHED_POLICY_ARNS)) {
-            Field::Known(s) => s,
-            Field::Null => BTreeSet::new(),
+        let attached = match planned.field(ATTACHED_POLICY_ARNS, &p.attached_policy_arns) {
             Field::Unknown => inputs
                 .attached_policy_arns(ctx)
                 .ok_or_else(|| missing(ATTACHED_POLICY_ARNS))?,
+            f => f.known().flatten().unwrap_or_default(),
         };
-        let tags_all = match model::string_map(planned.attr(TAGS_ALL)) {
-            Field::Known(t) => t,
-            Field::Null => BTreeMap::new(),
+        let tags_all = match planned.field(TAGS_ALL, &p.tags_all) {
             Field::Unknown => inputs.tags_all(ctx).ok_or_else(|| missing(TAGS_ALL))?,
+            f => f.known().flatten().unwrap_or_default(),
         };
         Ok(Target {
             description: inputs
@@ -109,41 +104,34 @@ impl Target {
     }
 
     /// The state once everything in this target exists.
-    fn state(&self, planned: &Value, arn: &str, unique_id: &str) -> Value {
-        let mut out = match planned {
-            Value::Object(m) => m.clone(),
-            _ => model::empty_object(),
-        };
-        out.insert(ARN.into(), v_str(arn));
-        out.insert(UNIQUE_ID.into(), v_str(unique_id));
-        out.insert(TRUST_POLICY.into(), v_str(&self.trust_policy));
-        out.insert(
-            POLICY_DOCUMENT.into(),
-            v_opt_str(self.policy_document.clone()),
-        );
-        out.insert(POLICY_ARN.into(), v_opt_str(self.policy_arn.clone()));
-        out.insert(
-            ATTACHED_POLICY_ARNS.into(),
-            v_set(self.attached.iter().cloned()),
-        );
-        out.insert(TAGS_ALL.into(), v_map(&self.tags_all));
-        Value::Object(out)
+    fn state(&self, planned: &CreatorRole, arn: &str, unique_id: &str) -> CreatorRole {
+        CreatorRole {
+            arn: Some(arn.to_string()),
+            unique_id: Some(unique_id.to_string()),
+            trust_policy: Some(self.trust_policy.clone()),
+            policy_document: self.policy_document.clone(),
+            policy_arn: self.policy_arn.clone(),
+            attached_policy_arns: Some(self.attached.clone()),
+            tags_all: Some(self.tags_all.clone()),
+            ..planned.clone()
+        }
     }
 }
 
 /// A partial state after a failure: what exists now. Values we cannot vouch
 /// for are replaced by what is known to be true (nothing attached yet, no
 /// policy), so the next plan shows the remaining work.
-fn partial(state: Value, policy_arn: Option<&str>, attached: &BTreeSet<String>) -> Value {
-    let Value::Object(mut m) = state else {
-        return state;
-    };
+fn partial(
+    mut state: CreatorRole,
+    policy_arn: Option<&str>,
+    attached: &BTreeSet<String>,
+) -> CreatorRole {
     if policy_arn.is_none() {
-        m.insert(POLICY_ARN.into(), Value::Null);
-        m.insert(POLICY_DOCUMENT.into(), Value::Null);
+        state.policy_arn = None;
+        state.policy_document = None;
     }
-    m.insert(ATTACHED_POLICY_ARNS.into(), v_set(attached.iter().cloned()));
-    Value::Object(m)
+    state.attached_policy_arns = Some(attached.clone());
+    state
 }
 
 fn fail(e: AwsError, what: &str) -> Diagnostics {
@@ -158,13 +146,13 @@ fn fail(e: AwsError, what: &str) -> Diagnostics {
 }
 
 /// Creates role, policy and attachments. Returns the new state (possibly
-/// partial) and any error.
+/// partial; `None` when nothing was created) and any error.
 pub async fn create(
     ctx: &Ctx,
     iam: &Client,
     target: &Target,
-    planned: &Value,
-) -> (Value, Diagnostics) {
+    planned: &CreatorRole,
+) -> (Option<CreatorRole>, Diagnostics) {
     let (arn, unique_id) = match iam_ops::create_role(
         ctx,
         iam,
@@ -182,10 +170,7 @@ pub async fn create(
     {
         Ok(ids) => ids,
         Err(e) => {
-            return (
-                Value::Null,
-                fail(e, "Could not create the cluster creator role"),
-            );
+            return (None, fail(e, "Could not create the cluster creator role"));
         }
     };
     let full = target.state(planned, &arn, &unique_id);
@@ -202,24 +187,20 @@ pub async fn create(
         .await
     {
         return (
-            partial(full, None, &attached),
+            Some(partial(full, None, &attached)),
             fail(e, "Could not create the creator role's policy"),
         );
     }
     for policy in &target.attached {
         if let Err(e) = iam_ops::attach(ctx, iam, &target.name, policy).await {
             return (
-                partial(full, target.policy_arn.as_deref(), &attached),
+                Some(partial(full, target.policy_arn.as_deref(), &attached)),
                 fail(e, "Could not attach a policy to the creator role"),
             );
         }
         attached.insert(policy.clone());
     }
-    (full, Diagnostics::new())
-}
-
-fn prior_target_str(prior: &Value, name: &str) -> Option<String> {
-    prior.attr(name).as_str().map(str::to_string)
+    (Some(full), Diagnostics::new())
 }
 
 /// Brings an existing role from `prior` to `target`, in place. On failure
@@ -228,32 +209,27 @@ fn prior_target_str(prior: &Value, name: &str) -> Option<String> {
 pub async fn update(
     ctx: &Ctx,
     iam: &Client,
-    prior: &Value,
+    prior: &CreatorRole,
     target: &Target,
-    planned: &Value,
-) -> (Value, Diagnostics) {
+    planned: &CreatorRole,
+) -> (CreatorRole, Diagnostics) {
     let name = &target.name;
-    let arn = prior_target_str(prior, ARN).unwrap_or_default();
-    let unique_id = prior_target_str(prior, UNIQUE_ID).unwrap_or_default();
+    let arn = prior.arn.clone().unwrap_or_default();
+    let unique_id = prior.unique_id.clone().unwrap_or_default();
     let done = target.state(planned, &arn, &unique_id);
-    let mut cur = match prior {
-        Value::Object(m) => m.clone(),
-        _ => model::empty_object(),
-    };
-    let failed =
-        |cur: BTreeMap<String, Value>, e: AwsError, what: &str| (Value::Object(cur), fail(e, what));
+    let mut cur = prior.clone();
+    let failed = |cur: CreatorRole, e: AwsError, what: &str| (cur, fail(e, what));
 
-    if prior_target_str(prior, TRUST_POLICY).as_deref() != Some(target.trust_policy.as_str()) {
+    if prior.trust_policy.as_deref() != Some(target.trust_policy.as_str()) {
         if let Err(e) = iam_ops::update_trust(ctx, iam, name, &target.trust_policy).await {
             return failed(cur, e, "Could not update the creator role's trust policy");
         }
-        cur.insert(TRUST_POLICY.into(), v_str(&target.trust_policy));
+        cur.trust_policy = Some(target.trust_policy.clone());
     }
 
-    let prior_description = prior_target_str(prior, DESCRIPTION).filter(|d| !d.is_empty());
-    let prior_session = prior.attr(MAX_SESSION_DURATION).as_i64();
+    let prior_description = prior.description.clone().filter(|d| !d.is_empty());
     if prior_description != target.description.clone().filter(|d| !d.is_empty())
-        || prior_session != Some(target.max_session_duration)
+        || prior.max_session_duration != Some(target.max_session_duration)
     {
         if let Err(e) = iam_ops::update_role(
             iam,
@@ -265,14 +241,11 @@ pub async fn update(
         {
             return failed(cur, e, "Could not update the creator role");
         }
-        cur.insert(DESCRIPTION.into(), planned.attr(DESCRIPTION).clone());
-        cur.insert(
-            MAX_SESSION_DURATION.into(),
-            planned.attr(MAX_SESSION_DURATION).clone(),
-        );
+        cur.description = planned.description.clone();
+        cur.max_session_duration = planned.max_session_duration;
     }
 
-    if prior_target_str(prior, PERMISSIONS_BOUNDARY) != target.permissions_boundary {
+    if prior.permissions_boundary != target.permissions_boundary {
         if let Err(e) =
             iam_ops::set_boundary(iam, name, target.permissions_boundary.as_deref()).await
         {
@@ -282,32 +255,29 @@ pub async fn update(
                 "Could not change the creator role's permissions boundary",
             );
         }
-        cur.insert(
-            PERMISSIONS_BOUNDARY.into(),
-            v_opt_str(target.permissions_boundary.clone()),
-        );
+        cur.permissions_boundary = target.permissions_boundary.clone();
     }
 
-    let prior_tags = match model::string_map(prior.attr(TAGS_ALL)) {
-        Field::Known(t) => t,
-        _ => BTreeMap::new(),
-    };
+    let prior_tags = prior.tags_all.clone().unwrap_or_default();
     if prior_tags != target.tags_all {
         if let Err(e) = iam_ops::sync_role_tags(iam, name, &prior_tags, &target.tags_all).await {
             return failed(cur, e, "Could not update the creator role's tags");
         }
-        cur.insert(TAGS_ALL.into(), v_map(&target.tags_all));
-        cur.insert(TAGS.into(), planned.attr(TAGS).clone());
-        if let Some(policy) = prior_target_str(prior, POLICY_ARN)
-            && let Err(e) = iam_ops::sync_policy_tags(iam, &policy, &target.tags_all).await
+        cur.tags_all = Some(target.tags_all.clone());
+        cur.tags = planned.tags.clone();
+        if let Some(policy) = &prior.policy_arn
+            && let Err(e) = iam_ops::sync_policy_tags(iam, policy, &target.tags_all).await
         {
             return failed(cur, e, "Could not update the creator policy's tags");
         }
     }
 
     // The customer-managed policy: create, new version, or (below) delete.
-    let prior_policy = prior_target_str(prior, POLICY_ARN);
-    match (&prior_policy, &target.policy_arn, &target.policy_document) {
+    match (
+        &prior.policy_arn,
+        &target.policy_arn,
+        &target.policy_document,
+    ) {
         (None, Some(new_arn), Some(doc)) => {
             if let Err(e) = iam_ops::create_policy(
                 iam,
@@ -320,44 +290,41 @@ pub async fn update(
             {
                 return failed(cur, e, "Could not create the creator role's policy");
             }
-            cur.insert(POLICY_ARN.into(), v_str(new_arn));
-            cur.insert(POLICY_DOCUMENT.into(), v_str(doc));
+            cur.policy_arn = Some(new_arn.clone());
+            cur.policy_document = Some(doc.clone());
         }
         (Some(old), Some(_), Some(doc))
-            if prior_target_str(prior, POLICY_DOCUMENT).as_deref() != Some(doc.as_str()) =>
+            if prior.policy_document.as_deref() != Some(doc.as_str()) =>
         {
             if let Err(e) = iam_ops::set_policy_document(iam, old, doc).await {
                 return failed(cur, e, "Could not update the creator role's policy");
             }
-            cur.insert(POLICY_DOCUMENT.into(), v_str(doc));
+            cur.policy_document = Some(doc.clone());
         }
         _ => {}
     }
 
     // Attach what is new before detaching what is gone, so the role never
     // has fewer permissions than both versions agree on.
-    let mut attached = match model::string_set(prior.attr(ATTACHED_POLICY_ARNS)) {
-        Field::Known(s) => s,
-        _ => BTreeSet::new(),
-    };
+    let mut attached = prior.attached_policy_arns.clone().unwrap_or_default();
     let to_attach: Vec<String> = target.attached.difference(&attached).cloned().collect();
     let to_detach: Vec<String> = attached.difference(&target.attached).cloned().collect();
     for policy in to_attach {
         if let Err(e) = iam_ops::attach(ctx, iam, name, &policy).await {
-            cur.insert(ATTACHED_POLICY_ARNS.into(), v_set(attached.iter().cloned()));
+            cur.attached_policy_arns = Some(attached);
             return failed(cur, e, "Could not attach a policy to the creator role");
         }
         attached.insert(policy);
     }
     for policy in to_detach {
         if let Err(e) = iam_ops::detach(iam, name, &policy).await {
-            cur.insert(ATTACHED_POLICY_ARNS.into(), v_set(attached.iter().cloned()));
+            cur.attached_policy_arns = Some(attached);
             return failed(cur, e, "Could not detach a policy from the creator role");
         }
         attached.remove(&policy);
     }
-    cur.insert(ATTACHED_POLICY_ARNS.into(), v_set(attached.iter().cloned()));
-    if let (Some(old), None) = (&prior_policy, &target.policy_arn)
+    cur.attached_policy_arns = Some(attached);
+    if let (Some(old), None) = (&prior.policy_arn, &target.policy_arn)
         && let Err(e) = iam_ops::delete_policy(iam, old).await
     {
         return failed(cur, e, "Could not delete the creator role's policy");
@@ -367,8 +334,8 @@ pub async fn update(
 
 /// Detaches everything, deletes the policy (all versions), then the role.
 /// Objects already gone count as deleted.
-pub async fn delete(iam: &Client, prior: &Value) -> Diagnostics {
-    let Some(name) = prior_target_str(prior, NAME).or_else(|| prior_target_str(prior, ID)) else {
+pub async fn delete(iam: &Client, prior: &CreatorRole) -> Diagnostics {
+    let Some(name) = prior.role_name().map(str::to_string) else {
         return Diagnostics::new();
     };
     let attached = match iam_ops::list_attached(iam, &name).await {
@@ -383,8 +350,8 @@ pub async fn delete(iam: &Client, prior: &Value) -> Diagnostics {
     }
     // Only the policy recorded in state: a same-named policy we did not
     // create (for example one that made our create fail) is left alone.
-    if let Some(policy) = prior_target_str(prior, POLICY_ARN)
-        && let Err(e) = iam_ops::delete_policy(iam, &policy).await
+    if let Some(policy) = &prior.policy_arn
+        && let Err(e) = iam_ops::delete_policy(iam, policy).await
     {
         return fail(e, "Could not delete the creator role's policy");
     }

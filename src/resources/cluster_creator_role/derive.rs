@@ -7,13 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 
-use super::model::{self, Field};
+use super::model::{Field, Partial};
 use super::presets::{self, Preset};
 use super::schema::*;
-use super::trust_policy::{self, TrustContext};
+use super::trust_policy::{self, TrustContext, Trusted};
 use super::validation;
 use crate::aws::policy_json;
-use crate::tfplugin::value::Value;
 
 /// What the inputs alone cannot tell: the account, partition and SSO region
 /// the policies refer to, and the provider's default tags.
@@ -32,6 +31,7 @@ pub struct Inputs {
     pub description: Field<String>,
     pub trusted_permission_sets: Field<BTreeSet<String>>,
     pub trusted_role_arns: Field<BTreeSet<String>>,
+    pub trusted_principal_arn_patterns: Field<BTreeSet<String>>,
     pub preset: Option<Preset>,
     pub additional_policy_json: Field<String>,
     pub managed_policy_arns: Field<BTreeSet<String>>,
@@ -44,14 +44,15 @@ pub struct Inputs {
 impl Inputs {
     /// Reads a configuration, or a planned/prior state (whose defaults are
     /// already filled in, so reading it again gives the same answer).
-    pub fn from_value(v: &Value) -> Inputs {
-        let name = model::string(v.attr(NAME)).or_default(DEFAULT_NAME.to_string());
-        let policy_name = match model::string(v.attr(POLICY_NAME)) {
+    pub fn from_partial(v: &Partial) -> Inputs {
+        let m = &v.known;
+        let name = v.field(NAME, &m.name).or_default(DEFAULT_NAME.to_string());
+        let policy_name = match v.field(POLICY_NAME, &m.policy_name) {
             Field::Unknown => None,
             Field::Known(p) => Some(p),
             Field::Null => name.as_ref().map(|n| format!("{n}Policy")),
         };
-        let preset = match model::string(v.attr(PERMISSIONS)) {
+        let preset = match v.field(PERMISSIONS, &m.permissions) {
             Field::Unknown => None,
             Field::Null => Some(presets::DEFAULT),
             // Validation rejects unknown names before we get here; treat a
@@ -60,17 +61,22 @@ impl Inputs {
         };
         Inputs {
             name,
-            path: model::string(v.attr(PATH)).or_default(DEFAULT_PATH.to_string()),
-            description: model::string(v.attr(DESCRIPTION)),
-            trusted_permission_sets: model::string_set(v.attr(TRUSTED_PERMISSION_SETS)),
-            trusted_role_arns: model::string_set(v.attr(TRUSTED_ROLE_ARNS)),
+            path: v.field(PATH, &m.path).or_default(DEFAULT_PATH.to_string()),
+            description: v.field(DESCRIPTION, &m.description),
+            trusted_permission_sets: v.field(TRUSTED_PERMISSION_SETS, &m.trusted_permission_sets),
+            trusted_role_arns: v.field(TRUSTED_ROLE_ARNS, &m.trusted_role_arns),
+            trusted_principal_arn_patterns: v.field(
+                TRUSTED_PRINCIPAL_ARN_PATTERNS,
+                &m.trusted_principal_arn_patterns,
+            ),
             preset,
-            additional_policy_json: model::string(v.attr(ADDITIONAL_POLICY_JSON)),
-            managed_policy_arns: model::string_set(v.attr(MANAGED_POLICY_ARNS)),
-            max_session_duration: model::int(v.attr(MAX_SESSION_DURATION))
+            additional_policy_json: v.field(ADDITIONAL_POLICY_JSON, &m.additional_policy_json),
+            managed_policy_arns: v.field(MANAGED_POLICY_ARNS, &m.managed_policy_arns),
+            max_session_duration: v
+                .field(MAX_SESSION_DURATION, &m.max_session_duration)
                 .or_default(DEFAULT_MAX_SESSION),
-            permissions_boundary: model::string(v.attr(PERMISSIONS_BOUNDARY)),
-            tags: model::string_map(v.attr(TAGS)),
+            permissions_boundary: v.field(PERMISSIONS_BOUNDARY, &m.permissions_boundary),
+            tags: v.field(TAGS, &m.tags),
             policy_name,
         }
     }
@@ -103,10 +109,17 @@ impl Inputs {
         Some(role_arn(ctx, self.path.as_deref()?, self.name.as_deref()?))
     }
 
+    /// Who the trust admits; `None` until every trust input is known.
+    pub fn trusted(&self) -> Option<Trusted> {
+        Some(Trusted {
+            permission_sets: known_set(&self.trusted_permission_sets)?,
+            role_arns: known_set(&self.trusted_role_arns)?,
+            patterns: known_set(&self.trusted_principal_arn_patterns)?,
+        })
+    }
+
     pub fn trust_policy(&self, ctx: &Context) -> Option<String> {
-        let sets = known_set(&self.trusted_permission_sets)?;
-        let roles = known_set(&self.trusted_role_arns)?;
-        Some(trust_policy::render(&ctx.trust, &sets, &roles))
+        Some(trust_policy::render(&ctx.trust, &self.trusted()?))
     }
 
     /// Whether a customer-managed policy exists: a preset with statements, or
@@ -182,7 +195,7 @@ pub fn statements_of(text: &str) -> Vec<Json> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tfplugin::value::Value;
+    use crate::resources::cluster_creator_role::model::CreatorRole;
 
     pub(crate) fn ctx() -> Context {
         Context {
@@ -197,17 +210,20 @@ mod tests {
         }
     }
 
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        let mut m = model::empty_object();
-        for (k, v) in pairs {
-            m.insert(k.to_string(), v.clone());
-        }
-        Value::Object(m)
+    fn inputs(role: CreatorRole) -> Inputs {
+        Inputs::from_partial(&Partial::known(role))
+    }
+
+    fn names(items: &[&str]) -> Option<BTreeSet<String>> {
+        Some(items.iter().map(|s| s.to_string()).collect())
     }
 
     #[test]
     fn defaults_fill_names_and_arns() {
-        let i = Inputs::from_value(&obj(&[(TRUSTED_PERMISSION_SETS, model::v_set(["A"]))]));
+        let i = inputs(CreatorRole {
+            trusted_permission_sets: names(&["A"]),
+            ..CreatorRole::default()
+        });
         let c = ctx();
         assert_eq!(i.name.as_deref(), Some("EKSClusterCreator"));
         assert_eq!(i.policy_name.as_deref(), Some("EKSClusterCreatorPolicy"));
@@ -227,7 +243,10 @@ mod tests {
 
     #[test]
     fn none_preset_without_extras_has_no_policy() {
-        let i = Inputs::from_value(&obj(&[(PERMISSIONS, model::v_str("none"))]));
+        let i = inputs(CreatorRole {
+            permissions: Some("none".into()),
+            ..CreatorRole::default()
+        });
         assert_eq!(i.policy_document(&ctx()), Some(None));
         assert_eq!(i.policy_arn(&ctx()), Some(None));
         assert_eq!(i.attached_policy_arns(&ctx()).unwrap().len(), 0);
@@ -235,11 +254,13 @@ mod tests {
 
     #[test]
     fn unknown_inputs_make_only_dependants_unknown() {
-        let i = Inputs::from_value(&obj(&[
-            (PERMISSIONS, model::v_str("service_wide")),
-            (ADDITIONAL_POLICY_JSON, model::unknown()),
-            (TRUSTED_PERMISSION_SETS, model::v_set(["A"])),
-        ]));
+        let mut p = Partial::known(CreatorRole {
+            permissions: Some("service_wide".into()),
+            trusted_permission_sets: names(&["A"]),
+            ..CreatorRole::default()
+        });
+        p.set_unknown(ADDITIONAL_POLICY_JSON);
+        let i = Inputs::from_partial(&p);
         assert!(i.policy_document(&ctx()).is_none());
         // The policy exists whatever the extra JSON turns out to be.
         assert!(i.policy_arn(&ctx()).unwrap().is_some());
@@ -248,15 +269,14 @@ mod tests {
 
     #[test]
     fn additional_statements_follow_the_preset() {
-        let i = Inputs::from_value(&obj(&[
-            (PERMISSIONS, model::v_str("service_wide")),
-            (
-                ADDITIONAL_POLICY_JSON,
-                model::v_str(
-                    r#"{"Statement":[{"Sid":"Extra","Effect":"Allow","Action":"logs:*","Resource":"*"}]}"#,
-                ),
+        let i = inputs(CreatorRole {
+            permissions: Some("service_wide".into()),
+            additional_policy_json: Some(
+                r#"{"Statement":[{"Sid":"Extra","Effect":"Allow","Action":"logs:*","Resource":"*"}]}"#
+                    .into(),
             ),
-        ]));
+            ..CreatorRole::default()
+        });
         let doc = i.policy_document(&ctx()).unwrap().unwrap();
         let sts = statements_of(&doc);
         assert_eq!(sts.len(), 2);
@@ -268,7 +288,10 @@ mod tests {
         let mut t = BTreeMap::new();
         t.insert("team".to_string(), "eks".to_string());
         t.insert("x".to_string(), "y".to_string());
-        let i = Inputs::from_value(&obj(&[(TAGS, model::v_map(&t))]));
+        let i = inputs(CreatorRole {
+            tags: Some(t),
+            ..CreatorRole::default()
+        });
         let all = i.tags_all(&ctx()).unwrap();
         assert_eq!(all.get("team").map(String::as_str), Some("eks"));
         assert_eq!(all.len(), 2);

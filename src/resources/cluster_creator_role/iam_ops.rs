@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{Role, Tag};
 use tokio::time::Instant;
 
 use super::policy_doc::decode_document;
@@ -44,7 +44,8 @@ pub struct RoleInfo {
     pub tags: BTreeMap<String, String>,
 }
 
-/// `None` when the role does not exist.
+/// `None` when IAM says the role does not exist (`NoSuchEntity`, and only
+/// that: a denied or failed call is an error, never "gone").
 pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsError> {
     let out = match iam
         .get_role()
@@ -54,7 +55,7 @@ pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsE
         .aws(Service::Iam, "GetRole")
     {
         Ok(o) => o,
-        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) if role_missing(&e) => return Ok(None),
         Err(e) => return Err(e.about(role_obj(name))),
     };
     let Some(role) = out.role() else {
@@ -66,7 +67,19 @@ pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsE
         )
         .about(role_obj(name)));
     };
-    Ok(Some(RoleInfo {
+    Ok(Some(role_info(role)))
+}
+
+/// IAM's own word that a role does not exist. Nothing else counts: not a
+/// denied call, not a 404 from something in between, not a throttle.
+pub fn role_missing(e: &AwsError) -> bool {
+    e.service == Service::Iam && e.code() == Some("NoSuchEntity")
+}
+
+/// A role as IAM returned it. ListRoles leaves out tags and the boundary;
+/// GetRole has them.
+pub fn role_info(role: &Role) -> RoleInfo {
+    RoleInfo {
         name: role.role_name().to_string(),
         arn: role.arn().to_string(),
         unique_id: role.role_id().to_string(),
@@ -89,7 +102,7 @@ pub async fn get_role(iam: &Client, name: &str) -> Result<Option<RoleInfo>, AwsE
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect(),
-    }))
+    }
 }
 
 pub async fn list_attached(iam: &Client, role: &str) -> Result<BTreeSet<String>, AwsError> {
@@ -649,6 +662,35 @@ pub async fn delete_role(iam: &Client, name: &str) -> Result<(), AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn iam_error(code: &str, status: u16) -> AwsError {
+        AwsError {
+            service: Service::Iam,
+            operation: "GetRole",
+            kind: ErrorKind::Service { status },
+            code: Some(code.to_string()),
+            message: "x".to_string(),
+            object: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn only_no_such_entity_means_the_role_is_gone() {
+        assert!(role_missing(&iam_error("NoSuchEntity", 404)));
+        for (code, status) in [
+            ("AccessDenied", 403),
+            ("NotFound", 404),
+            ("ServiceFailure", 500),
+            ("Throttling", 400),
+            ("InvalidClientTokenId", 403),
+        ] {
+            assert!(!role_missing(&iam_error(code, status)), "{code}");
+        }
+        let mut sts = iam_error("NoSuchEntity", 404);
+        sts.service = Service::Sts;
+        assert!(!role_missing(&sts));
+    }
 
     fn v(id: &str, is_default: bool, created: i64) -> Version {
         Version {

@@ -9,6 +9,7 @@ pub const PATH: &str = "path";
 pub const DESCRIPTION: &str = "description";
 pub const TRUSTED_PERMISSION_SETS: &str = "trusted_permission_sets";
 pub const TRUSTED_ROLE_ARNS: &str = "trusted_role_arns";
+pub const TRUSTED_PRINCIPAL_ARN_PATTERNS: &str = "trusted_principal_arn_patterns";
 pub const PERMISSIONS: &str = "permissions";
 pub const ADDITIONAL_POLICY_JSON: &str = "additional_policy_json";
 pub const MANAGED_POLICY_ARNS: &str = "managed_policy_arns";
@@ -30,14 +31,15 @@ pub const DEFAULT_MAX_SESSION: i64 = 3600;
 pub const MIN_SESSION: i64 = 3600;
 pub const MAX_SESSION: i64 = 43200;
 
-/// Every attribute name, so state objects always carry all of them.
-pub const ALL: [&str; 20] = [
+/// Every attribute name, in schema order.
+pub const ALL: [&str; 21] = [
     ID,
     NAME,
     PATH,
     DESCRIPTION,
     TRUSTED_PERMISSION_SETS,
     TRUSTED_ROLE_ARNS,
+    TRUSTED_PRINCIPAL_ARN_PATTERNS,
     PERMISSIONS,
     ADDITIONAL_POLICY_JSON,
     MANAGED_POLICY_ARNS,
@@ -66,12 +68,14 @@ pub fn schema() -> Schema {
             NAME,
             s.clone(),
             "IAM role name (1-64 of `[A-Za-z0-9+=,.@_-]`). Default `EKSClusterCreator`. Changing it replaces the role.",
-        ),
+        )
+        .requires_replace(),
         Attribute::optional_computed(
             PATH,
             s.clone(),
             "IAM path for the role and its policy. Default `/`. Changing it replaces the role.",
-        ),
+        )
+        .requires_replace(),
         Attribute::optional(
             DESCRIPTION,
             s.clone(),
@@ -87,6 +91,14 @@ pub fn schema() -> Schema {
             TRUSTED_ROLE_ARNS,
             strings(),
             "Additional exact IAM principal ARNs (roles, users or account roots) that may assume this role. No wildcards.",
+        ),
+        Attribute::optional(
+            TRUSTED_PRINCIPAL_ARN_PATTERNS,
+            strings(),
+            "`ArnLike` patterns on `aws:PrincipalArn`, admitted through the account root: principals of this account whose ARN \
+             matches may assume the role. For trusts written by hand (for example \
+             `arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Admins_*`), so that an import \
+             keeps them exactly; prefer `trusted_permission_sets` for new roles. `*` and `?` only in the resource part.",
         ),
         Attribute::optional_computed(
             PERMISSIONS,
@@ -128,9 +140,11 @@ pub fn schema() -> Schema {
             POLICY_NAME,
             s.clone(),
             "Name of the customer-managed policy. Default `<name>Policy`. Changing it replaces the role.",
-        ),
+        )
+        .requires_replace(),
         Attribute::computed(ARN, s.clone(), "ARN of the role."),
-        Attribute::computed(UNIQUE_ID, s.clone(), "The role's unique id (`AROA...`)."),
+        Attribute::computed(UNIQUE_ID, s.clone(), "The role's unique id (`AROA...`).")
+            .use_state_for_unknown(),
         Attribute::computed(
             POLICY_ARN,
             s.clone(),
@@ -170,5 +184,21 @@ mod tests {
         let s = schema();
         let names: Vec<&str> = s.block.attributes.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ALL.to_vec());
+    }
+
+    #[test]
+    fn renames_replace_and_the_unique_id_survives_updates() {
+        use crate::tfplugin::schema::PlanModifier::{RequiresReplace, UseStateForUnknown};
+        let s = schema();
+        let with = |m| {
+            s.block
+                .attributes
+                .iter()
+                .filter(|a| a.has_modifier(m))
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(with(RequiresReplace), vec![NAME, PATH, POLICY_NAME]);
+        assert_eq!(with(UseStateForUnknown), vec![UNIQUE_ID]);
     }
 }

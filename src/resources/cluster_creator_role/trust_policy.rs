@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use regex::Regex;
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 /// Where the trust policy's principals live and which SSO region names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,24 @@ pub struct TrustContext {
 /// Sids of the statements we render; IAM allows only `[A-Za-z0-9]` here.
 pub const SID_PERMISSION_SETS: &str = "TrustSsoPermissionSets";
 pub const SID_ROLES: &str = "TrustRoles";
+pub const SID_PATTERNS: &str = "TrustPrincipalPatterns";
+
+/// Who the trust policy admits, in this resource's terms.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Trusted {
+    /// Permission set names: their reserved roles, by the exact pattern.
+    pub permission_sets: BTreeSet<String>,
+    /// Exact principal ARNs.
+    pub role_arns: BTreeSet<String>,
+    /// Other `ArnLike` patterns on `aws:PrincipalArn`, through the root.
+    pub patterns: BTreeSet<String>,
+}
+
+impl Trusted {
+    pub fn is_empty(&self) -> bool {
+        self.permission_sets.is_empty() && self.role_arns.is_empty() && self.patterns.is_empty()
+    }
+}
 
 /// Length of the random suffix Identity Center appends to reserved role names.
 const SUFFIX_LEN: usize = 16;
@@ -63,27 +81,27 @@ pub fn account_root(ctx: &TrustContext) -> String {
 /// Renders the trust policy. Callers guarantee at least one trusted principal
 /// (validation rejects an empty trust), but an empty input still yields a
 /// valid document with no statements rather than a panic.
-pub fn render(
-    ctx: &TrustContext,
-    permission_sets: &BTreeSet<String>,
-    role_arns: &BTreeSet<String>,
-) -> String {
-    let mut statements = Vec::new();
-    if !permission_sets.is_empty() {
-        let patterns: Vec<String> = permission_sets
-            .iter()
-            .map(|ps| permission_set_pattern(ctx, ps))
-            .collect();
-        statements.push(json!({
-            "Sid": SID_PERMISSION_SETS,
+pub fn render(ctx: &TrustContext, trusted: &Trusted) -> String {
+    let root_with = |sid: &str, patterns: Vec<String>| {
+        json!({
+            "Sid": sid,
             "Effect": "Allow",
             "Principal": {"AWS": account_root(ctx)},
             "Action": "sts:AssumeRole",
             "Condition": {"ArnLike": {"aws:PrincipalArn": patterns}},
-        }));
+        })
+    };
+    let mut statements = Vec::new();
+    if !trusted.permission_sets.is_empty() {
+        let patterns = trusted
+            .permission_sets
+            .iter()
+            .map(|ps| permission_set_pattern(ctx, ps))
+            .collect();
+        statements.push(root_with(SID_PERMISSION_SETS, patterns));
     }
-    if !role_arns.is_empty() {
-        let arns: Vec<&String> = role_arns.iter().collect();
+    if !trusted.role_arns.is_empty() {
+        let arns: Vec<&String> = trusted.role_arns.iter().collect();
         statements.push(json!({
             "Sid": SID_ROLES,
             "Effect": "Allow",
@@ -91,15 +109,24 @@ pub fn render(
             "Action": "sts:AssumeRole",
         }));
     }
+    if !trusted.patterns.is_empty() {
+        statements.push(root_with(
+            SID_PATTERNS,
+            trusted.patterns.iter().cloned().collect(),
+        ));
+    }
     json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
 
-/// What an existing trust policy says, in this resource's terms. Used on
-/// import, where there is no configuration to compare against.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Recovered {
-    pub permission_sets: BTreeSet<String>,
-    pub role_arns: BTreeSet<String>,
+/// The permission set whose exact reserved-role pattern (for this
+/// context) `pattern` is, if any.
+pub fn permission_set_of_pattern(ctx: &TrustContext, pattern: &str) -> Option<String> {
+    let name = pattern_regex()
+        .captures(pattern)?
+        .get(1)?
+        .as_str()
+        .to_string();
+    (permission_set_pattern(ctx, &name) == pattern).then_some(name)
 }
 
 fn pattern_regex() -> &'static Regex {
@@ -112,55 +139,11 @@ fn pattern_regex() -> &'static Regex {
     })
 }
 
-fn strings(v: &Json) -> Vec<&str> {
-    match v {
-        Json::String(s) => vec![s.as_str()],
-        Json::Array(items) => items.iter().filter_map(Json::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Reads permission-set patterns and exact role principals back out of a
-/// trust policy. Anything it does not recognise is ignored: the computed
-/// `trust_policy` still shows the real document, so nothing is hidden.
-pub fn recover(doc: &Json) -> Recovered {
-    let mut out = Recovered::default();
-    let statements: Vec<&Json> = match doc.get("Statement") {
-        Some(Json::Array(items)) => items.iter().collect(),
-        Some(one @ Json::Object(_)) => vec![one],
-        _ => Vec::new(),
-    };
-    for st in statements {
-        if st.get("Effect").and_then(Json::as_str) != Some("Allow") {
-            continue;
-        }
-        let conditions = st
-            .get("Condition")
-            .and_then(|c| c.get("ArnLike"))
-            .and_then(|c| c.get("aws:PrincipalArn"));
-        if let Some(values) = conditions {
-            for v in strings(values) {
-                if let Some(c) = pattern_regex().captures(v) {
-                    out.permission_sets.insert(c[1].to_string());
-                }
-            }
-            continue;
-        }
-        if let Some(aws) = st.get("Principal").and_then(|p| p.get("AWS")) {
-            for p in strings(aws) {
-                if p.starts_with("arn:") && !p.ends_with(":root") {
-                    out.role_arns.insert(p.to_string());
-                }
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::arn_like::{allows_assume_role, arn_like};
     use super::*;
+    use serde_json::Value as Json;
 
     fn ctx(region: &str) -> TrustContext {
         TrustContext {
@@ -174,14 +157,29 @@ mod tests {
         items.iter().map(|s| s.to_string()).collect()
     }
 
+    fn trusted(sets: &[&str], roles: &[&str], patterns: &[&str]) -> Trusted {
+        Trusted {
+            permission_sets: set(sets),
+            role_arns: set(roles),
+            patterns: set(patterns),
+        }
+    }
+
+    fn strings(v: &Json) -> Vec<&str> {
+        match v {
+            Json::String(s) => vec![s.as_str()],
+            Json::Array(items) => items.iter().filter_map(Json::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     const HEX: &str = "4ffa4321e413c0b0";
 
     #[test]
     fn trust_json_is_exact_for_us_east_1() {
         let got = render(
             &ctx("us-east-1"),
-            &set(&["EKSClusterAdminAccess"]),
-            &set(&[]),
+            &trusted(&["EKSClusterAdminAccess"], &[], &[]),
         );
         let want = concat!(
             r#"{"Version":"2012-10-17","Statement":[{"Sid":"TrustSsoPermissionSets","Effect":"Allow","#,
@@ -196,11 +194,14 @@ mod tests {
     fn trust_json_is_exact_for_eu_west_1_with_roles() {
         let got = render(
             &ctx("eu-west-1"),
-            &set(&["B", "A"]),
-            &set(&[
-                "arn:aws:iam::111122223333:role/z",
-                "arn:aws:iam::111122223333:role/a",
-            ]),
+            &trusted(
+                &["B", "A"],
+                &[
+                    "arn:aws:iam::111122223333:role/z",
+                    "arn:aws:iam::111122223333:role/a",
+                ],
+                &[],
+            ),
         );
         let want = concat!(
             r#"{"Version":"2012-10-17","Statement":[{"Sid":"TrustSsoPermissionSets","Effect":"Allow","#,
@@ -272,8 +273,11 @@ mod tests {
             let c = ctx(region);
             let doc: Json = serde_json::from_str(&render(
                 &c,
-                &set(&["EKSClusterAdminAccess"]),
-                &set(&["arn:aws:iam::111122223333:role/ci"]),
+                &trusted(
+                    &["EKSClusterAdminAccess"],
+                    &["arn:aws:iam::111122223333:role/ci"],
+                    &[],
+                ),
             ))
             .unwrap();
             let reserved = format!(
@@ -309,14 +313,41 @@ mod tests {
     }
 
     #[test]
-    fn recover_round_trips() {
-        for region in ["us-east-1", "ap-southeast-2"] {
-            let ps = set(&["EKSClusterAdminAccess", "Ops_Admin"]);
-            let roles = set(&["arn:aws:iam::111122223333:role/path/ci"]);
-            let doc: Json = serde_json::from_str(&render(&ctx(region), &ps, &roles)).unwrap();
-            let r = recover(&doc);
-            assert_eq!(r.permission_sets, ps);
-            assert_eq!(r.role_arns, roles);
-        }
+    fn extra_patterns_get_a_statement_of_their_own() {
+        let c = ctx("us-east-1");
+        let pattern =
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Ops_*";
+        let doc: Json = serde_json::from_str(&render(&c, &trusted(&[], &[], &[pattern]))).unwrap();
+        let st = &doc["Statement"][0];
+        assert_eq!(st["Sid"], SID_PATTERNS);
+        assert_eq!(st["Principal"]["AWS"], "arn:aws:iam::111122223333:root");
+        assert_eq!(st["Condition"]["ArnLike"]["aws:PrincipalArn"][0], pattern);
+        assert!(allows_assume_role(
+            &doc,
+            &format!(
+                "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Ops_{HEX}"
+            )
+        ));
+        assert!(!allows_assume_role(
+            &doc,
+            "arn:aws:iam::111122223333:role/Ops"
+        ));
+    }
+
+    #[test]
+    fn only_the_exact_pattern_names_a_permission_set() {
+        let east = ctx("us-east-1");
+        let west = ctx("eu-west-1");
+        let p = permission_set_pattern(&east, "Admins");
+        assert_eq!(
+            permission_set_of_pattern(&east, &p),
+            Some("Admins".to_string())
+        );
+        // The same pattern read in another SSO region is someone else's.
+        assert_eq!(permission_set_of_pattern(&west, &p), None);
+        assert_eq!(
+            permission_set_of_pattern(&east, &p.replace("????????????????", "*")),
+            None
+        );
     }
 }

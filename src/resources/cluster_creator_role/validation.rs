@@ -9,7 +9,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value as Json;
 
-use super::model::{self, Field};
+use super::TYPE_NAME;
+use super::model::Partial;
 use super::policy_doc::{MANAGED_POLICY_MAX_CHARS, counted_len};
 use super::presets::{self, Preset};
 use super::schema::*;
@@ -169,65 +170,123 @@ fn attr(name: &str) -> AttributePath {
     AttributePath::attr(name)
 }
 
-fn check_set(
-    diags: &mut Diagnostics,
-    config: &Value,
+/// An `ArnLike` pattern for `trusted_principal_arn_patterns`: an IAM ARN of
+/// one account (`*` and `?` only in the resource part, so `ArnLike` means
+/// what it says and the account root can admit it).
+pub fn principal_pattern(s: &str) -> Result<(), String> {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let example = "Use the form arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Admins_*.";
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
+        return Err(format!("{s:?} is not an IAM ARN pattern. {example}"));
+    }
+    if !PARTITION.is_match(parts[1]) || !ACCOUNT.is_match(parts[4]) {
+        return Err(format!(
+            "{s:?} must name its partition and its 12-digit account without wildcards: the account root admits only principals of its own account. {example}"
+        ));
+    }
+    if parts[5].is_empty()
+        || parts[5]
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!("{s:?} has no resource part to match. {example}"));
+    }
+    if parts[5] == "*" {
+        return Err(format!(
+            "{s:?} admits every principal of the account; trust the account root itself with `trusted_role_arns` if that is really meant."
+        ));
+    }
+    Ok(())
+}
+
+static PARTITION: LazyLock<Regex> = LazyLock::new(|| re(r"^aws(-[a-z]+)*$"));
+static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| re(r"^\d{12}$"));
+
+fn check_each(
+    d: &mut Diagnostics,
     name: &str,
+    items: &Option<BTreeSet<String>>,
     summary: &str,
     check: fn(&str) -> Result<(), String>,
 ) {
-    for v in config.attr(name).elements() {
-        if let Value::String(s) = v
-            && let Err(detail) = check(s)
-        {
-            diags.attribute_error(attr(name), summary, detail);
+    for s in items.iter().flatten() {
+        if let Err(detail) = check(s) {
+            d.attribute_error(attr(name), summary, detail);
         }
     }
 }
 
+fn check_one(
+    d: &mut Diagnostics,
+    name: &str,
+    value: &Option<String>,
+    summary: &str,
+    check: impl FnOnce(&str) -> Result<(), String>,
+) {
+    if let Some(s) = value
+        && let Err(detail) = check(s)
+    {
+        d.attribute_error(attr(name), summary, detail);
+    }
+}
+
 /// Validates a configuration (or a planned state's input attributes).
+/// Unknown values pass.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
+    let partial = match Partial::from_value(config) {
+        Ok(p) => p,
+        Err(e) => {
+            d.error(
+                "Invalid configuration",
+                format!(
+                    "The configuration of {TYPE_NAME} could not be read: {e}. This is a provider bug; please report it."
+                ),
+            );
+            return d;
+        }
+    };
+    let m = &partial.known;
 
-    validate::check_str(
+    check_one(
         &mut d,
-        config.attr(NAME),
-        attr(NAME),
+        NAME,
+        &m.name,
         "Invalid role name",
         validate::iam_role_name,
     );
-    validate::check_str(
+    check_one(
         &mut d,
-        config.attr(PATH),
-        attr(PATH),
+        PATH,
+        &m.path,
         "Invalid role path",
         validate::iam_path,
     );
-    validate::check_str(
+    check_one(
         &mut d,
-        config.attr(DESCRIPTION),
-        attr(DESCRIPTION),
+        DESCRIPTION,
+        &m.description,
         "Invalid description",
         description,
     );
-    validate::check_str(
+    check_one(
         &mut d,
-        config.attr(POLICY_NAME),
-        attr(POLICY_NAME),
+        POLICY_NAME,
+        &m.policy_name,
         "Invalid policy name",
         |s| validate::iam_name(s, 128),
     );
-    validate::check_str(
+    check_one(
         &mut d,
-        config.attr(PERMISSIONS_BOUNDARY),
-        attr(PERMISSIONS_BOUNDARY),
+        PERMISSIONS_BOUNDARY,
+        &m.permissions_boundary,
         "Invalid permissions boundary",
         policy_arn,
     );
-    validate::check_str(
+    check_one(
         &mut d,
-        config.attr(PERMISSIONS),
-        attr(PERMISSIONS),
+        PERMISSIONS,
+        &m.permissions,
         "Unknown permissions preset",
         |s| match Preset::parse(s) {
             Some(_) => Ok(()),
@@ -237,6 +296,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         },
     );
 
+    // The raw number: a fraction does not even reach the model.
     if let Value::Number(n) = config.attr(MAX_SESSION_DURATION)
         && n.as_i64()
             .filter(|v| (MIN_SESSION..=MAX_SESSION).contains(v))
@@ -252,45 +312,56 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
 
-    check_set(
+    check_each(
         &mut d,
-        config,
         TRUSTED_PERMISSION_SETS,
+        &m.trusted_permission_sets,
         "Invalid permission set name",
         validate::permission_set_name,
     );
-    check_set(
+    check_each(
         &mut d,
-        config,
         TRUSTED_ROLE_ARNS,
+        &m.trusted_role_arns,
         "Invalid trusted principal ARN",
         principal_arn,
     );
-    check_set(
+    check_each(
         &mut d,
-        config,
+        TRUSTED_PRINCIPAL_ARN_PATTERNS,
+        &m.trusted_principal_arn_patterns,
+        "Invalid trusted principal pattern",
+        principal_pattern,
+    );
+    check_each(
+        &mut d,
         MANAGED_POLICY_ARNS,
+        &m.managed_policy_arns,
         "Invalid managed policy ARN",
         policy_arn,
     );
 
     // An empty trust: nobody could ever assume the role.
-    let sets = model::string_set(config.attr(TRUSTED_PERMISSION_SETS));
-    let roles = model::string_set(config.attr(TRUSTED_ROLE_ARNS));
-    let empty = |f: &Field<BTreeSet<String>>| match f {
-        Field::Null => true,
-        Field::Known(s) => s.is_empty(),
-        Field::Unknown => false,
-    };
-    if empty(&sets) && empty(&roles) {
+    let trust = [
+        (TRUSTED_PERMISSION_SETS, &m.trusted_permission_sets),
+        (TRUSTED_ROLE_ARNS, &m.trusted_role_arns),
+        (
+            TRUSTED_PRINCIPAL_ARN_PATTERNS,
+            &m.trusted_principal_arn_patterns,
+        ),
+    ];
+    let empty = trust
+        .iter()
+        .all(|(name, v)| !partial.is_unknown(name) && v.as_ref().is_none_or(BTreeSet::is_empty));
+    if empty {
         d.attribute_error(
             attr(TRUSTED_PERMISSION_SETS),
             "No trusted principal",
-            "Nobody could assume this role. Set `trusted_permission_sets` (for example [\"EKSClusterAdminAccess\"]) and/or `trusted_role_arns`.",
+            "Nobody could assume this role. Set `trusted_permission_sets` (for example [\"EKSClusterAdminAccess\"]), `trusted_role_arns` and/or `trusted_principal_arn_patterns`.",
         );
     }
 
-    if let Value::String(text) = config.attr(ADDITIONAL_POLICY_JSON) {
+    if let Some(text) = &m.additional_policy_json {
         match additional_statements(text) {
             Err(detail) => d.attribute_error(attr(ADDITIONAL_POLICY_JSON), "Invalid additional_policy_json", detail),
             Ok(_) if counted_len(text) > MANAGED_POLICY_MAX_CHARS => d.attribute_error(
@@ -305,7 +376,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
 
-    if let Value::Map(tags) = config.attr(TAGS) {
+    if let Some(tags) = &m.tags {
         if tags.len() > MAX_TAGS {
             d.attribute_error(
                 attr(TAGS),
@@ -325,9 +396,7 @@ pub fn validate(config: &Value) -> Diagnostics {
                     ),
                 );
             }
-            if let Value::String(s) = v
-                && s.chars().count() > 256
-            {
+            if v.chars().count() > 256 {
                 d.attribute_error(
                     path,
                     "Tag value too long",
@@ -346,8 +415,26 @@ mod tests {
     use super::*;
     use crate::tfplugin::diagnostics::PathStep;
 
+    mod model {
+        //! Raw values, as Terraform sends configurations.
+        use crate::tfplugin::value::{Number, Value};
+        pub fn v_str(s: &str) -> Value {
+            Value::string(s)
+        }
+        pub fn v_int(n: i64) -> Value {
+            Value::Number(Number::from_i64(n))
+        }
+        pub fn v_set<const N: usize>(items: [&str; N]) -> Value {
+            Value::Set(items.iter().map(|s| Value::string(*s)).collect())
+        }
+        pub fn unknown() -> Value {
+            Value::Unknown(None)
+        }
+    }
+
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut m: BTreeMap<String, Value> = model::empty_object();
+        let mut m: BTreeMap<String, Value> =
+            ALL.iter().map(|k| (k.to_string(), Value::Null)).collect();
         m.insert(
             TRUSTED_PERMISSION_SETS.into(),
             model::v_set(["EKSClusterAdminAccess"]),
@@ -375,7 +462,7 @@ mod tests {
 
     #[test]
     fn bad_inputs_point_at_their_attribute() {
-        let s = model::v_str;
+        let s = |x: &str| model::v_str(x);
         let cases: Vec<(&str, Value)> = vec![
             (NAME, s("has space")),
             (NAME, s(&"x".repeat(65))),
@@ -406,7 +493,22 @@ mod tests {
             ),
             (PERMISSIONS_BOUNDARY, s("arn:aws:s3:::bucket")),
             (PERMISSIONS, s("admin")),
-            (TRUSTED_PERMISSION_SETS, model::v_set(["x".repeat(33)])),
+            (
+                TRUSTED_PERMISSION_SETS,
+                Value::Set(vec![Value::string("x".repeat(33))]),
+            ),
+            (
+                TRUSTED_PRINCIPAL_ARN_PATTERNS,
+                model::v_set(["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*"]),
+            ),
+            (
+                TRUSTED_PRINCIPAL_ARN_PATTERNS,
+                model::v_set(["arn:aws:iam::111122223333:*"]),
+            ),
+            (
+                TRUSTED_PRINCIPAL_ARN_PATTERNS,
+                model::v_set(["AWSReservedSSO_*"]),
+            ),
             (POLICY_NAME, s(&"p".repeat(129))),
             (DESCRIPTION, s("emoji \u{1F600}")),
         ];
@@ -432,6 +534,25 @@ mod tests {
             ),
         ]));
         assert!(!d.has_errors());
+    }
+
+    #[test]
+    fn hand_written_patterns_are_accepted_and_count_as_trust() {
+        let d = validate(&config(&[
+            (TRUSTED_PERMISSION_SETS, Value::Null),
+            (
+                TRUSTED_PRINCIPAL_ARN_PATTERNS,
+                model::v_set([
+                    "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Ops_*",
+                ]),
+            ),
+        ]));
+        assert!(!d.has_errors(), "{d:?}");
+        let d = validate(&config(&[(
+            MAX_SESSION_DURATION,
+            Value::Number(crate::tfplugin::value::Number::parse("3600.5").unwrap()),
+        )]));
+        assert_eq!(first_path(&d), MAX_SESSION_DURATION);
     }
 
     #[test]
