@@ -41,7 +41,15 @@ pub fn classify_service(service: Service, code: Option<&str>, message: &str, sta
         "ConflictException" => {
             if msg.contains("conflicting operation") {
                 Class::ConcurrentOperation
-            } else if msg.contains("already exists") {
+            } else if msg.contains("already exists")
+                // A second attach of the same policy (what the SDK's retry
+                // meets after a lost response): "Permission set with id ps-…
+                // already has a typed link attachment to a manged policy with
+                // <arn>" (AWS's spelling), and for a customer-managed
+                // reference "… already attached".
+                || msg.contains("already has a typed link attachment")
+                || msg.contains("already attached")
+            {
                 Class::AlreadyExists
             } else {
                 Class::Conflict
@@ -123,6 +131,24 @@ mod tests {
                 SsoAdmin,
                 Some("ConflictException"),
                 "PermissionSet with name AdministratorAccess already exists.",
+                409
+            ),
+            Class::AlreadyExists
+        );
+        assert_eq!(
+            classify_service(
+                SsoAdmin,
+                Some("ConflictException"),
+                "Permission set with id ps-1234567890abcdef already has a typed link attachment to a manged policy with arn:aws:iam::aws:policy/ReadOnlyAccess",
+                409
+            ),
+            Class::AlreadyExists
+        );
+        assert_eq!(
+            classify_service(
+                SsoAdmin,
+                Some("ConflictException"),
+                "Given customer managed policy with name: EKSRead  and path / already attached",
                 409
             ),
             Class::AlreadyExists

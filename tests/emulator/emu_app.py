@@ -258,9 +258,10 @@ class Emulator:
                         params = json.loads(body) if body else {}
                     except ValueError:
                         raise AwsError("InvalidParameterException", "Request body is not valid JSON.", 400)
-                    # Only the accessConfig form of UpdateClusterConfig is ours;
-                    # other cluster updates stay with moto.
-                    if op != "UpdateClusterConfig" or "accessConfig" in params:
+                    # Only the accessConfig form of UpdateClusterConfig and the
+                    # tags of access entries are ours; other cluster updates and
+                    # cluster tags stay with moto.
+                    if self.eks.serves(op, labels, params):
                         with LOCKS.hold("eks"):
                             return self.eks.handle(op, labels, environ["REQUEST_METHOD"], query, params, account, region)
                 with LOCKS.hold("eks"):

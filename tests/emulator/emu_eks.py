@@ -66,7 +66,14 @@ ROUTES = [
     ("GET", re.compile(r"^/access-policies/?$"), "ListAccessPolicies"),
     ("POST", re.compile(r"^/clusters/([^/]+)/update-config/?$"), "UpdateClusterConfig"),
     ("GET", re.compile(r"^/clusters/([^/]+)/updates/([^/]+)/?$"), "DescribeUpdate"),
+    # Tags of access entries (see `serves`: other resources' tags stay with moto).
+    ("POST", re.compile(r"^/tags/([^/]+)/?$"), "TagResource"),
+    ("DELETE", re.compile(r"^/tags/([^/]+)/?$"), "UntagResource"),
+    ("GET", re.compile(r"^/tags/([^/]+)/?$"), "ListTagsForResource"),
 ]
+
+TAG_OPERATIONS = ("TagResource", "UntagResource", "ListTagsForResource")
+RE_ENTRY_ARN = re.compile(r"arn:aws[a-z-]*:eks:([a-z0-9-]+):(\d{12}):access-entry/([^/]+)/.+")
 
 
 def match_route(method: str, raw_path: str) -> tuple[str, list[str]] | None:
@@ -144,9 +151,23 @@ class AccessEntries:
     def __init__(self, sso) -> None:
         self.sso = sso  # for reserved-role principal visibility
 
+    @staticmethod
+    def serves(op: str, labels: list[str], params: dict) -> bool:
+        """Whether this class answers a routed EKS call: everything routed here
+        except UpdateClusterConfig without accessConfig, and tag calls on
+        anything but an access entry (cluster tags stay with moto)."""
+        if op == "UpdateClusterConfig":
+            return "accessConfig" in params
+        if op in TAG_OPERATIONS:
+            return RE_ENTRY_ARN.fullmatch(labels[0]) is not None
+        return True
+
     def handle(self, op: str, labels: list[str], method: str, query: str, body: dict, account: str, region: str):
         handler = getattr(self, "op_" + op)
-        q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        multi = parse_qs(query, keep_blank_values=True)
+        q = {k: v[-1] for k, v in multi.items()}
+        if op == "UntagResource":
+            q["tagKeys"] = multi.get("tagKeys", [])  # repeated in the query string
         return json_response(handler(labels, q, body, account, region))
 
     # -- helpers --
@@ -328,6 +349,65 @@ class AccessEntries:
             out["nextToken"] = token
         return out
 
+    # -- tags of access entries --
+    #
+    # Access entries are taggable through the generic tag API with their
+    # accessEntryArn, as terraform-provider-aws's aws_eks_access_entry does
+    # (`@Tags(identifierAttribute="access_entry_arn")`). Limits from the API
+    # reference of TagResource: at most 50 tags, keys 1-128 and values up to
+    # 256 characters. NotFoundException is the tag API's error for a missing
+    # resource (API reference, "Errors"); its message text is UNCONFIRMED.
+
+    def _entry_by_arn(self, arn: str, account: str, region: str) -> dict:
+        m = RE_ENTRY_ARN.fullmatch(arn)
+        missing = AwsError("NotFoundException", f"Resource {arn} was not found.", 404)
+        if m is None or m.group(1) != region or m.group(2) != account:
+            raise missing
+        try:
+            cluster = get_cluster(account, region, m.group(3))
+        except AwsError:
+            raise missing
+        for entry in cluster.emu_access_entries.values():
+            if entry["accessEntryArn"] == arn:
+                return entry
+        raise missing
+
+    @staticmethod
+    def _check_tag_key(key: Any) -> None:
+        if not isinstance(key, str) or not 1 <= len(key) <= 128:
+            raise AwsError("BadRequestException", "Tag keys must be 1 to 128 characters long.", 400)
+        if key.lower().startswith("aws:"):
+            raise AwsError("BadRequestException", "Tag keys starting with aws: are reserved.", 400)
+
+    def op_TagResource(self, labels, q, body, account, region):
+        entry = self._entry_by_arn(labels[0], account, region)
+        tags = body.get("tags")
+        if not isinstance(tags, dict) or not tags:
+            raise AwsError("BadRequestException", "tags must be a non-empty map.", 400)
+        for k, v in tags.items():
+            self._check_tag_key(k)
+            if not isinstance(v, str) or len(v) > 256:
+                raise AwsError("BadRequestException", "Tag values must be at most 256 characters long.", 400)
+        merged = {**entry["tags"], **tags}
+        if len(merged) > 50:
+            raise AwsError("BadRequestException", "A resource can have at most 50 tags.", 400)
+        entry["tags"] = merged
+        return {}
+
+    def op_UntagResource(self, labels, q, body, account, region):
+        entry = self._entry_by_arn(labels[0], account, region)
+        keys = q.get("tagKeys") or []
+        if not keys:
+            raise AwsError("BadRequestException", "tagKeys must name at least one key.", 400)
+        for k in keys:
+            self._check_tag_key(k)
+            entry["tags"].pop(k, None)
+        return {}
+
+    def op_ListTagsForResource(self, labels, q, body, account, region):
+        entry = self._entry_by_arn(labels[0], account, region)
+        return {"tags": dict(entry["tags"])}
+
     # -- access policies --
 
     @staticmethod
@@ -460,6 +540,7 @@ class AccessEntries:
                                 "kubernetes_groups": list(e["kubernetesGroups"]),
                                 "type": e["type"],
                                 "access_entry_arn": e["accessEntryArn"],
+                                "tags": dict(e["tags"]),
                                 "policies": [
                                     {"policy_arn": a["policyArn"], "access_scope": dict(a["accessScope"])}
                                     for a in e["policies"].values()

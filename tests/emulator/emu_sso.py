@@ -582,6 +582,9 @@ class SsoAdmin:
             raise not_found(f"Policy does not exist with ARN: {arn}")
         self._guard_write(ps)
         if arn in ps.managed_policies:
+            # AWS's answer to a second attach, spelling included, as quoted in
+            # aws-samples' SSO tooling ("At 2024/01/16, the error message is
+            # ..."; terraform-provider-aws issue #26138 shows the ConflictException).
             raise conflict(
                 f"Permission set with id {ps.arn.rsplit('/', 1)[-1]} already has a typed link attachment to a manged policy with {arn}"
             )
@@ -628,6 +631,8 @@ class SsoAdmin:
         ref = self._cmp_ref(self._req(params, "CustomerManagedPolicyReference"))
         self._guard_write(ps)
         if ref in ps.customer_managed:
+            # A ConflictException like the managed-policy case; the text is moto's
+            # and UNCONFIRMED.
             raise conflict(
                 f"Given customer managed policy with name: {ref[0]}  and path {ref[1]} already attached"
             )

@@ -290,7 +290,13 @@ def test_view_only_access_attach_and_unknown_policy(emu):
     assert err(e)[0] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as e:
         sso.c.attach_managed_policy_to_permission_set(InstanceArn=sso.inst, PermissionSetArn=ps, ManagedPolicyArn=VIEW_ONLY)
-    assert err(e)[0::2] == ("ConflictException", 409)
+    # A second attach (what an SDK retry meets after a lost response) is a
+    # ConflictException in AWS's words, misspelling included.
+    assert err(e) == (
+        "ConflictException",
+        f"Permission set with id {ps.rsplit('/', 1)[-1]} already has a typed link attachment to a manged policy with {VIEW_ONLY}",
+        409,
+    )
     # moto's own IAM accepts the path-qualified AWS-managed policy as well.
     iam = emu.client("iam")
     iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST_EC2)
@@ -790,6 +796,34 @@ def test_access_entry_errors(cluster):
             clusterName="prod", principalArn=f"arn:aws:iam::{MEMBER}:role/node", policyArn=CLUSTER_ADMIN, accessScope={"type": "cluster"}
         )
     assert err(e) == standard_only
+
+
+def test_access_entry_tags_on_create_describe_and_tag_calls(cluster, emu):
+    e = cluster.create_access_entry(clusterName="prod", principalArn=ROLE_WITH_PATH, tags={"owner": "tf", "keep": "1"})["accessEntry"]
+    assert e["tags"] == {"owner": "tf", "keep": "1"}
+    arn = e["accessEntryArn"]
+    got = cluster.describe_access_entry(clusterName="prod", principalArn=ROLE_WITH_PATH)["accessEntry"]
+    assert got["tags"] == {"owner": "tf", "keep": "1"}
+    cluster.tag_resource(resourceArn=arn, tags={"env": "prod"})
+    cluster.untag_resource(resourceArn=arn, tagKeys=["owner", "absent"])
+    assert cluster.list_tags_for_resource(resourceArn=arn)["tags"] == {"keep": "1", "env": "prod"}
+    assert cluster.describe_access_entry(clusterName="prod", principalArn=ROLE_WITH_PATH)["accessEntry"]["tags"] == {
+        "keep": "1",
+        "env": "prod",
+    }
+    (dumped,) = [x for x in emu.ctl("GET", "/state")["access_entries"] if x["principal_arn"] == ROLE_WITH_PATH]
+    assert dumped["tags"] == {"keep": "1", "env": "prod"}
+    with pytest.raises(ClientError) as x:
+        cluster.tag_resource(resourceArn=arn, tags={"aws:reserved": "v"})
+    assert err(x)[0::2] == ("BadRequestException", 400)
+    cluster.delete_access_entry(clusterName="prod", principalArn=ROLE_WITH_PATH)
+    with pytest.raises(ClientError) as x:
+        cluster.untag_resource(resourceArn=arn, tagKeys=["keep"])
+    assert err(x)[0::2] == ("NotFoundException", 404)
+    # Cluster tags still go to moto.
+    cluster_arn = cluster.describe_cluster(name="prod")["cluster"]["arn"]
+    cluster.tag_resource(resourceArn=cluster_arn, tags={"team": "a"})
+    assert cluster.list_tags_for_resource(resourceArn=cluster_arn)["tags"].get("team") == "a"
 
 
 def test_percent_encoded_arn_on_raw_http(cluster, emu):

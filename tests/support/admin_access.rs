@@ -643,6 +643,29 @@ pub fn assert_nothing_left(env: &Env, keep_ps: Option<&str>) {
     assert!(sets.is_empty(), "permission sets left: {sets:#?}");
 }
 
+/// The tag key of the provider's in-flight mark (see
+/// `src/resources/sso_admin_access/in_flight.rs`).
+pub const IN_FLIGHT_MARK: &str =
+    terraform_provider_eks::resources::sso_admin_access::in_flight::MARK_KEY;
+
+/// Asserts that no permission set and no access entry still carries the
+/// in-flight mark: every apply that finished removed its own.
+pub fn assert_no_in_flight_marks(env: &Env) {
+    let state = env.state();
+    for ps in list(&state, "permission_sets") {
+        assert!(
+            ps["tags"].get(IN_FLIGHT_MARK).is_none(),
+            "permission set still marked in flight: {ps:#}"
+        );
+    }
+    for e in list(&state, "access_entries") {
+        assert!(
+            e["tags"].get(IN_FLIGHT_MARK).is_none(),
+            "access entry still marked in flight: {e:#}"
+        );
+    }
+}
+
 /// The full role ARN for a reserved role name, with the region path segment
 /// Identity Center adds outside us-east-1.
 pub fn reserved_role_arn(sso_region: &str, role_name: &str) -> String {

@@ -12,6 +12,7 @@ pub mod admin_access;
 pub mod by_hand;
 pub mod calls;
 pub mod clients;
+pub mod crash;
 pub mod emulator;
 pub mod examples;
 pub mod http;

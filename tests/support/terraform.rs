@@ -171,6 +171,57 @@ impl PlanSummary {
     }
 }
 
+/// A terraform command still running (see [`Tf::spawn`]).
+pub struct Running {
+    child: std::process::Child,
+    args: Vec<String>,
+    out_reader: std::thread::JoinHandle<Vec<u8>>,
+    err_reader: std::thread::JoinHandle<Vec<u8>>,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Running {
+    /// The terraform process's ID (its providers are its descendants).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether terraform has exited.
+    pub fn finished(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Waits for terraform to exit (killing it after the per-command limit).
+    pub fn wait(mut self) -> Output {
+        let code = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status.code(),
+                Ok(None) if Instant::now() > self.deadline => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    break None;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => panic!("waiting for terraform: {e}"),
+            }
+        };
+        let stdout =
+            String::from_utf8_lossy(&self.out_reader.join().unwrap_or_default()).into_owned();
+        let mut stderr =
+            String::from_utf8_lossy(&self.err_reader.join().unwrap_or_default()).into_owned();
+        if code.is_none() && Instant::now() > self.deadline {
+            stderr.push_str(&format!("\n[harness] killed after {:?}", self.timeout));
+        }
+        Output {
+            args: self.args,
+            code,
+            stdout,
+            stderr,
+        }
+    }
+}
+
 fn summarize(json: Value) -> PlanSummary {
     let changes = json["resource_changes"]
         .as_array()
@@ -457,6 +508,12 @@ impl Tf {
 
     /// Runs terraform with `args` in the working directory; never panics on exit status.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.spawn(args).wait()
+    }
+
+    /// Starts terraform with `args` and returns at once, so a test can act
+    /// while it runs (for example kill its provider, see `support::crash`).
+    pub fn spawn(&self, args: &[&str]) -> Running {
         let mut cmd = Command::new(&self.bin);
         cmd.args(args)
             .current_dir(self.dir.path().join(&self.workdir))
@@ -484,31 +541,13 @@ impl Tf {
             let _ = err_pipe.read_to_end(&mut s);
             s
         });
-
-        let deadline = Instant::now() + self.timeout;
-        let code = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status.code(),
-                Ok(None) if Instant::now() > deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(e) => panic!("waiting for terraform: {e}"),
-            }
-        };
-        let stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
-        let mut stderr =
-            String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
-        if code.is_none() && Instant::now() > deadline {
-            stderr.push_str(&format!("\n[harness] killed after {:?}", self.timeout));
-        }
-        Output {
+        Running {
+            child,
             args,
-            code,
-            stdout,
-            stderr,
+            out_reader,
+            err_reader,
+            deadline: Instant::now() + self.timeout,
+            timeout: self.timeout,
         }
     }
 

@@ -12,6 +12,7 @@ use aws_sdk_eks::types::{AccessScope, AccessScopeType, AuthenticationMode};
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
+use super::in_flight;
 use crate::aws::retry::retry_eks_propagation;
 use crate::aws::wait::cancellable;
 use crate::aws::{AwsError, AwsResultExt, ErrorKind, SdkResultExt, Service};
@@ -36,6 +37,8 @@ pub struct ObservedEntry {
     pub kubernetes_groups: BTreeSet<String>,
     /// By policy ARN.
     pub associations: BTreeMap<String, Association>,
+    /// The entry's tags, where the in-flight mark lives (see `in_flight`).
+    pub tags: BTreeMap<String, String>,
 }
 
 /// What an entry should look like.
@@ -88,16 +91,22 @@ fn observed_from(entry: &aws_sdk_eks::types::AccessEntry) -> ObservedEntry {
         username: entry.username().unwrap_or_default().to_string(),
         kubernetes_groups: entry.kubernetes_groups().iter().cloned().collect(),
         associations: BTreeMap::new(),
+        tags: entry
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     }
 }
 
-/// Creates the entry, retrying while EKS cannot see the role yet.
+/// Creates the entry, retrying while EKS cannot see the role yet. The SDK
+/// sends one `clientRequestToken` for all its attempts, so its retry after a
+/// lost response gets the entry it created rather than a duplicate error.
 ///
-/// An entry that already exists for the principal is never adopted: it was
-/// not made by this resource (entries it made are recorded in state and
-/// converged through [`update`]), and taking it over would silently widen
-/// whatever access its owner gave. The caller gets the AlreadyExists error
-/// and reports it with an import hint; the entry is left exactly as it is.
+/// An entry that already exists for the principal comes back as the
+/// AlreadyExists error. The caller adopts it only when the in-flight mark
+/// says an unfinished apply of this grant made it; otherwise it reports it
+/// with an import hint and leaves it exactly as it is, because taking it over
+/// would silently widen whatever access its owner gave.
 pub async fn create(
     ctx: &Ctx,
     eks: &Client,
@@ -166,6 +175,27 @@ pub async fn update(
             "the response has no accessEntry",
         )
     })
+}
+
+/// Removes the in-flight mark from the entry (EKS UntagResource on its
+/// ARN); an entry already gone counts as done.
+pub async fn remove_mark(ctx: &Ctx, eks: &Client, entry_arn: &str) -> Result<(), AwsError> {
+    let r = cancellable(
+        ctx,
+        EKS,
+        "UntagResource",
+        eks.untag_resource()
+            .resource_arn(entry_arn)
+            .tag_keys(in_flight::MARK_KEY)
+            .send()
+            .map(|r| r.aws(EKS, "UntagResource")),
+    )
+    .await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.about(format!("access entry {entry_arn}"))),
+    }
 }
 
 /// Deletes the entry (EKS drops its associations with it); gone counts as done.

@@ -47,15 +47,29 @@ fn forget_principal(progress: &mut Grant, kind: PrincipalKind, name: &str) {
     }
 }
 
+/// Who owns an assignment that AWS already lists when the grant asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// The permission set is managed by this grant, so its assignments in the
+    /// grant's account are the grant's, including one an interrupted apply
+    /// made but never recorded.
+    Ours,
+    /// A referenced set: an assignment already there may be anyone's. It is
+    /// recorded in `private.foreign_assignments` and never removed. (One a
+    /// killed apply made looks the same; see README, "Crashes and lost
+    /// responses".)
+    Foreign,
+}
+
 /// Assigns every principal in `todo`, concurrently within the provider's
 /// assignment permits. A principal AWS already lists is not assigned again
 /// (the API accepts duplicates); it is recorded in the grant like the
-/// others, and in `private.foreign_assignments`, because this resource did
-/// not make that assignment and must never remove it.
+/// others, and `existing` says whether it is the grant's to remove later.
 pub async fn assign(
     env: &Env<'_>,
     ps_arn: &str,
     todo: &[Principal],
+    existing_are: Existing,
     progress: &mut Grant,
     private: &mut Private,
 ) -> Diagnostics {
@@ -85,7 +99,7 @@ pub async fn assign(
         match r {
             Ok(preexisting) => {
                 record_principal(progress, p);
-                if preexisting {
+                if preexisting && existing_are == Existing::Foreign {
                     private.foreign_assignments.insert(p.id.clone());
                 }
             }

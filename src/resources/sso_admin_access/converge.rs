@@ -9,6 +9,7 @@ use futures_util::future::join_all;
 
 use super::access_entries::{self, Association, EntrySpec, ObservedEntry};
 use super::apply_env::Env;
+use super::in_flight;
 use super::messages;
 use super::model::{AccessEntryModel, AccessPolicyModel, Grant};
 use super::policy::access_policy_arn;
@@ -19,11 +20,15 @@ use crate::provider::AwsClients;
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::Ctx;
 
-/// The permission set a grant's entries belong to, for messages.
+/// The permission set a grant's entries belong to: for messages and for
+/// the in-flight mark.
 #[derive(Debug, Clone, Copy)]
 pub struct GrantSet<'a> {
     pub arn: &'a str,
     pub name: &'a str,
+    /// This create adopted the set in flight, so an entry for its reserved
+    /// role is the grant's even without a mark.
+    pub adopted: bool,
 }
 
 /// What every entry of a grant should look like.
@@ -78,6 +83,14 @@ pub enum Known {
     Unsure(AccessEntryModel),
 }
 
+impl Known {
+    /// An entry an unfinished apply of this grant left (found with its
+    /// in-flight mark): read, then converged like one in state.
+    pub fn in_flight(e: &ObservedEntry) -> Known {
+        Known::Unsure(model_of(e))
+    }
+}
+
 fn model_of(e: &ObservedEntry) -> AccessEntryModel {
     AccessEntryModel {
         access_entry_arn: e.access_entry_arn.clone(),
@@ -100,6 +113,8 @@ pub enum EntryAfter {
 pub struct ClusterOutcome {
     pub cluster: String,
     pub entry: EntryAfter,
+    /// The entry still carries the in-flight mark.
+    pub marked: bool,
     pub result: Result<(), Diagnostics>,
 }
 
@@ -123,10 +138,49 @@ fn fail(
     e.to_diagnostics(summary)
 }
 
-/// Brings one cluster's access entry to `desired` for `role`: creates it,
-/// moves it from an old role (deleting the old entry first, since that role
-/// no longer exists), updates groups and username, and converges the policy
-/// associations.
+/// The settings an observed entry has, in the form converging compares.
+fn settings_of(o: &ObservedEntry, desired: &DesiredEntry) -> DesiredEntry {
+    DesiredEntry {
+        groups: o.kubernetes_groups.clone(),
+        username: Some(o.username.clone()),
+        tags: desired.tags.clone(),
+        associations: o.associations.clone(),
+    }
+}
+
+/// True when the grant wants EKS's default username but the entry has
+/// another one: only a new entry gets the default back.
+fn needs_default_username(
+    role: &ReservedRole,
+    desired: &DesiredEntry,
+    current: Option<&DesiredEntry>,
+) -> bool {
+    desired.username.is_none()
+        && current
+            .and_then(|c| c.username.as_deref())
+            .is_some_and(|u| Some(u) != reserved_role::default_username(&role.arn).as_deref())
+}
+
+/// The entry CreateAccessEntry found in its way, when it is this grant's to
+/// adopt: it carries the in-flight mark of this permission set, or the set
+/// itself was just adopted in flight (its reserved role exists only because
+/// of the interrupted create). `Ok(None)`: someone else's, or gone again.
+async fn adoptable(
+    env: &Env<'_>,
+    cluster: &str,
+    role: &ReservedRole,
+    ps: GrantSet<'_>,
+) -> Result<Option<ObservedEntry>, AwsError> {
+    let found = access_entries::observe(&env.clients.eks, cluster, &role.arn).await?;
+    Ok(found.filter(|o| ps.adopted || in_flight::entry_is_ours(&o.tags, ps.arn)))
+}
+
+/// Brings one cluster's access entry to `desired` for `role`: creates it
+/// (with the in-flight mark), moves it from an old role (deleting the old
+/// entry first, since that role no longer exists), adopts one an unfinished
+/// apply of this grant left, updates groups and username, and converges the
+/// policy associations. The mark stays on; [`converge_clusters`] removes it
+/// once every cluster is done.
 async fn converge_cluster(
     env: &Env<'_>,
     cluster: &str,
@@ -149,6 +203,7 @@ async fn converge_cluster(
     let mut outcome = ClusterOutcome {
         cluster: cluster.to_string(),
         entry: EntryAfter::Unchanged,
+        marked: false,
         result: Ok(()),
     };
     let (mut current_assocs, mut entry) = match known {
@@ -156,15 +211,10 @@ async fn converge_cluster(
         Known::InLine(e, settings) => (Some(settings), Some(e)),
         Known::Unsure(e) => {
             match access_entries::observe(&env.clients.eks, cluster, &e.principal_arn).await {
-                Ok(Some(o)) => (
-                    Some(DesiredEntry {
-                        groups: o.kubernetes_groups.clone(),
-                        username: Some(o.username.clone()),
-                        tags: desired.tags.clone(),
-                        associations: o.associations.clone(),
-                    }),
-                    Some(model_of(&o)),
-                ),
+                Ok(Some(o)) => {
+                    outcome.marked = in_flight::is_marked(&o.tags);
+                    (Some(settings_of(&o, desired)), Some(model_of(&o)))
+                }
                 Ok(None) => (None, None),
                 Err(e) => {
                     outcome.result = Err(err(e, "read the access entry"));
@@ -173,111 +223,128 @@ async fn converge_cluster(
             }
         }
     };
-    // An entry for another (deleted) role: remove it, then start afresh.
-    if let Some(e) = &entry
-        && e.principal_arn != role.arn
-    {
-        if let Err(x) =
-            access_entries::delete(env.ctx, &env.clients.eks, cluster, &e.principal_arn).await
+    // Settle which entry the cluster has: drop a wrong one, create one, or
+    // adopt the one an unfinished apply of this grant left (at most once; an
+    // adopted entry gets the same checks as one known beforehand).
+    let mut adopted_once = false;
+    let (mut entry, cur) = loop {
+        // An entry for another (deleted) role: remove it, then start afresh.
+        if let Some(e) = &entry
+            && e.principal_arn != role.arn
         {
-            outcome.result = Err(err(
-                x,
-                "delete the access entry of the previous reserved role",
-            ));
-            return outcome;
-        }
-        entry = None;
-        current_assocs = None;
-    }
-    // Back to EKS's default username needs a new entry.
-    if let (Some(e), Some(cur)) = (&entry, &current_assocs)
-        && desired.username.is_none()
-        && cur
-            .username
-            .as_deref()
-            .is_some_and(|u| Some(u) != reserved_role::default_username(&role.arn).as_deref())
-    {
-        if let Err(x) =
-            access_entries::delete(env.ctx, &env.clients.eks, cluster, &e.principal_arn).await
-        {
-            outcome.result = Err(err(
-                x,
-                "re-create the access entry with the default username",
-            ));
-            return outcome;
-        }
-        entry = None;
-        current_assocs = None;
-    }
-    let mut assocs = match (&entry, &current_assocs) {
-        (Some(e), Some(cur)) => {
-            let groups_differ = cur.groups != desired.groups;
-            let username_differs = desired.username.is_some() && desired.username != cur.username;
-            if groups_differ || username_differs {
-                match access_entries::update(
-                    env.ctx,
-                    &env.clients.eks,
-                    cluster,
-                    &e.principal_arn,
-                    &desired.groups,
-                    desired.username.as_deref(),
-                    env.deadline,
-                )
-                .await
-                {
-                    Ok(o) => entry = Some(model_of(&o)),
-                    Err(x) => {
-                        outcome.result = Err(err(x, "update the access entry"));
-                        return outcome;
-                    }
-                }
+            if let Err(x) =
+                access_entries::delete(env.ctx, &env.clients.eks, cluster, &e.principal_arn).await
+            {
+                outcome.result = Err(err(
+                    x,
+                    "delete the access entry of the previous reserved role",
+                ));
+                return outcome;
             }
-            cur.associations.clone()
+            (entry, current_assocs) = (None, None);
         }
-        _ => {
-            let spec = EntrySpec {
-                principal_arn: &role.arn,
-                kubernetes_groups: &desired.groups,
-                username: desired.username.as_deref(),
-                tags: &desired.tags,
-            };
+        // Back to EKS's default username needs a new entry.
+        if let Some(e) = &entry
+            && needs_default_username(role, desired, current_assocs.as_ref())
+        {
+            if let Err(x) =
+                access_entries::delete(env.ctx, &env.clients.eks, cluster, &e.principal_arn).await
+            {
+                outcome.result = Err(err(
+                    x,
+                    "re-create the access entry with the default username",
+                ));
+                return outcome;
+            }
+            (entry, current_assocs) = (None, None);
+        }
+        if let (Some(e), Some(c)) = (entry.take(), current_assocs.take()) {
+            break (e, c);
+        }
+        let tags = in_flight::entry_tags(&desired.tags, ps.arn);
+        let spec = EntrySpec {
+            principal_arn: &role.arn,
+            kubernetes_groups: &desired.groups,
+            username: desired.username.as_deref(),
+            tags: &tags,
+        };
+        let found =
             match access_entries::create(env.ctx, &env.clients.eks, cluster, spec, env.deadline)
                 .await
             {
                 Ok(o) => {
-                    entry = Some(model_of(&o));
-                    o.associations
+                    // New, exactly as asked.
+                    outcome.marked = true;
+                    break (model_of(&o), settings_of(&o, desired));
                 }
+                Err(x) if x.is_already_exists() && !adopted_once => {
+                    adoptable(env, cluster, role, ps).await
+                }
+                Err(x) if x.is_already_exists() => Ok(None),
                 Err(x) => {
                     // Any earlier entry of this cluster was deleted above.
                     outcome.entry = EntryAfter::Gone;
-                    outcome.result = Err(if x.is_already_exists() {
-                        // Made by someone else since the preflight: leave it.
-                        Diagnostics(vec![messages::entry_exists(
-                            cluster,
-                            &role.arn,
-                            ps.name,
-                            ps.arn,
-                            &env.account,
-                        )])
-                    } else {
-                        err(x, "create the access entry")
-                    });
+                    outcome.result = Err(err(x, "create the access entry"));
                     return outcome;
                 }
+            };
+        match found {
+            Ok(Some(o)) => {
+                adopted_once = true;
+                outcome.marked = in_flight::is_marked(&o.tags);
+                current_assocs = Some(settings_of(&o, desired));
+                entry = Some(model_of(&o));
+            }
+            Ok(None) => {
+                // Made by someone else: leave it exactly as it is.
+                outcome.entry = EntryAfter::Gone;
+                outcome.result = Err(Diagnostics(vec![messages::entry_exists(
+                    cluster,
+                    &role.arn,
+                    ps.name,
+                    ps.arn,
+                    &env.account,
+                )]));
+                return outcome;
+            }
+            Err(x) => {
+                outcome.entry = EntryAfter::Gone;
+                outcome.result = Err(err(x, "read the access entry in the way"));
+                return outcome;
             }
         }
     };
-    outcome.entry = entry.clone().map_or(EntryAfter::Gone, EntryAfter::Exists);
-    let principal = entry
-        .as_ref()
-        .map(|e| e.principal_arn.clone())
-        .unwrap_or_else(|| role.arn.clone());
+    outcome.entry = EntryAfter::Exists(entry.clone());
+    let groups_differ = cur.groups != desired.groups;
+    let username_differs = desired.username.is_some() && desired.username != cur.username;
+    if groups_differ || username_differs {
+        match access_entries::update(
+            env.ctx,
+            &env.clients.eks,
+            cluster,
+            &entry.principal_arn,
+            &desired.groups,
+            desired.username.as_deref(),
+            env.deadline,
+        )
+        .await
+        {
+            Ok(o) => {
+                entry = model_of(&o);
+                outcome.entry = EntryAfter::Exists(entry.clone());
+            }
+            Err(x) => {
+                outcome.result = Err(err(x, "update the access entry"));
+                return outcome;
+            }
+        }
+    }
+    let mut assocs = cur.associations;
     if let Err(x) = access_entries::converge_associations(
         env.ctx,
         &env.clients.eks,
         cluster,
-        &principal,
+        &entry.principal_arn,
         &mut assocs,
         &desired.associations,
         env.deadline,
@@ -289,8 +356,11 @@ async fn converge_cluster(
     outcome
 }
 
-/// Converges every cluster of `work` at once (see [`converge_cluster`]) and
-/// records each outcome in `progress`.
+/// Converges every cluster of `work` at once (see [`converge_cluster`]),
+/// then removes the in-flight mark from every entry that carries it and
+/// that the state being returned records, and records each outcome in
+/// `progress`. Removing the marks is the last thing done to the clusters, so
+/// an apply killed before it still finds its entries marked.
 pub async fn converge_clusters(
     env: &Env<'_>,
     work: Vec<(&str, Known)>,
@@ -299,11 +369,12 @@ pub async fn converge_clusters(
     desired: &DesiredEntry,
     progress: &mut Grant,
 ) -> Diagnostics {
-    let outcomes = join_all(
+    let mut outcomes = join_all(
         work.into_iter()
             .map(|(c, known)| converge_cluster(env, c, role, ps, known, desired)),
     )
     .await;
+    seal(env, &mut outcomes).await;
     let mut diags = Diagnostics::new();
     for o in &outcomes {
         if let Some(d) = record_cluster(progress, o) {
@@ -311,6 +382,37 @@ pub async fn converge_clusters(
         }
     }
     diags
+}
+
+/// Removes the in-flight mark from the entries of `outcomes` that carry it,
+/// all at once. A cluster whose mark could not be removed is not finished:
+/// it fails, so the next apply converges (and seals) it again.
+async fn seal(env: &Env<'_>, outcomes: &mut [ClusterOutcome]) {
+    let results = join_all(outcomes.iter().map(|o| async move {
+        match &o.entry {
+            EntryAfter::Exists(e) if o.marked => Some(
+                access_entries::remove_mark(env.ctx, &env.clients.eks, &e.access_entry_arn).await,
+            ),
+            _ => None,
+        }
+    }))
+    .await;
+    for (o, r) in outcomes.iter_mut().zip(results) {
+        match r {
+            Some(Ok(())) => o.marked = false,
+            Some(Err(e)) => {
+                let d = e.to_diagnostics(format!(
+                    "Could not finish the access entry on cluster {}",
+                    o.cluster
+                ));
+                match &mut o.result {
+                    Ok(()) => o.result = Err(d),
+                    Err(prev) => prev.extend(d),
+                }
+            }
+            None => {}
+        }
+    }
 }
 
 /// Deletes the access entries of `targets` (cluster, principal ARN), all at
@@ -386,12 +488,14 @@ mod tests {
         let ok = ClusterOutcome {
             cluster: "a".into(),
             entry: EntryAfter::Exists(entry.clone()),
+            marked: false,
             result: Ok(()),
         };
         assert!(record_cluster(&mut g, &ok).is_none());
         let half = ClusterOutcome {
             cluster: "b".into(),
             entry: EntryAfter::Exists(entry.clone()),
+            marked: false,
             result: Err(Diagnostics::from_error("x", "y")),
         };
         assert!(record_cluster(&mut g, &half).is_some());
@@ -400,6 +504,7 @@ mod tests {
         let unchanged = ClusterOutcome {
             cluster: "b".into(),
             entry: EntryAfter::Unchanged,
+            marked: false,
             result: Err(Diagnostics::from_error("x", "y")),
         };
         record_cluster(&mut g, &unchanged);
@@ -407,6 +512,7 @@ mod tests {
         let gone = ClusterOutcome {
             cluster: "a".into(),
             entry: EntryAfter::Gone,
+            marked: false,
             result: Err(Diagnostics::from_error("x", "y")),
         };
         record_cluster(&mut g, &gone);

@@ -2,6 +2,10 @@
 //! modes, principal names), then the permission set and its policies, the
 //! assignments, provisioning to the account, the reserved role, and an
 //! access entry with policy associations on every cluster.
+//!
+//! Everything it creates carries the in-flight mark until its last calls
+//! (see `in_flight`), so after a kill or a lost response the next plain
+//! apply adopts what this create left and finishes it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,10 +14,12 @@ use tokio::time::Instant;
 use super::apply_env::{self, Env};
 use super::assign;
 use super::converge::{self, DesiredEntry, GrantSet, Known};
+use super::drift;
+use super::in_flight;
 use super::messages;
 use super::model::{Grant, PermissionSetModel};
-use super::permission_set;
-use super::preflight::{self, EntryCheck};
+use super::permission_set::{self, Existing};
+use super::preflight::{self, Checked, EntryCheck};
 use super::private::Private;
 use super::reserved_role;
 use super::{Outcome, failed};
@@ -97,12 +103,30 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             ps_arn: &referenced_arn,
         },
     };
-    let principals =
+    let checked =
         match preflight::preflight(&env, &clusters, &ps_name, None, entry_check, &wanted).await {
-            Ok(p) => p,
+            Ok(c) => c,
             Err(d) => return Outcome::nothing(d),
         };
 
+    let mut marked = None;
+    let outcome = build(&env, &planned, &ps_name, &clusters, checked, &mut marked).await;
+    seal_permission_set(&env, outcome, marked.as_deref(), &ps_name).await
+}
+
+/// The writes of a create, in order. `marked` receives the ARN of the
+/// permission set once it carries this create's in-flight mark.
+async fn build(
+    env: &Env<'_>,
+    planned: &Grant,
+    ps_name: &str,
+    clusters: &[String],
+    checked: Checked,
+    marked: &mut Option<String>,
+) -> Outcome {
+    let ctx = env.ctx;
+    let clients = env.clients;
+    let account = env.account.clone();
     let mut progress = Grant {
         account_id: planned.account_id.clone(),
         timeouts: planned.timeouts.clone(),
@@ -121,38 +145,57 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         ..Default::default()
     };
     let mut private = Private::default();
+    let mut adopted = false;
 
-    // 1. The permission set and its policies.
+    // 1. The permission set and its policies: created with the in-flight
+    //    mark, or adopted when an unfinished create of this grant left it.
     let ps_arn = match &planned.permission_set {
         Some(desired) => {
-            let tags = planned.tags_all_map();
-            let arn = match permission_set::create(
-                ctx,
-                &clients.ssoadmin,
-                &env.instance_arn,
-                desired,
-                &tags,
-            )
-            .await
-            {
-                Ok(arn) => arn,
+            let tags_all = planned.tags_all_map();
+            let tags = in_flight::permission_set_tags(&tags_all, &account);
+            let created =
+                permission_set::create(ctx, &clients.ssoadmin, &env.instance_arn, desired, &tags)
+                    .await;
+            let (arn, mut current, have_tags) = match created {
+                Ok(arn) => (arn, fresh_model(desired), tags_all.clone()),
                 Err(e) if e.is_already_exists() => {
-                    let existing = permission_set::find_by_name(
+                    let existing = permission_set::find_existing(
                         ctx,
                         &clients.ssoadmin,
                         &env.instance_arn,
                         &desired.name,
-                    )
-                    .await
-                    .ok()
-                    .flatten();
-                    return Outcome::nothing(messages::duplicate_permission_set(
-                        &desired.name,
-                        &env.instance_arn,
-                        existing.as_deref(),
                         &account,
-                        &clusters,
-                    ));
+                    )
+                    .await;
+                    match existing {
+                        Ok(Existing::InFlight { arn, observed }) => {
+                            tracing::info!(
+                                permission_set = %arn,
+                                "adopting the permission set an unfinished create of this grant left"
+                            );
+                            adopted = true;
+                            let mut have = observed.tags.clone().unwrap_or_default();
+                            have.remove(in_flight::MARK_KEY);
+                            let current = drift::permission_set_from(Some(desired), &observed);
+                            (arn, current, have)
+                        }
+                        Ok(Existing::Foreign { arn, marked_for }) => {
+                            return Outcome::nothing(messages::duplicate_permission_set(
+                                &desired.name,
+                                &env.instance_arn,
+                                arn.as_deref(),
+                                marked_for.as_deref(),
+                                &account,
+                                clusters,
+                            ));
+                        }
+                        Err(e) => {
+                            return Outcome::nothing(e.to_diagnostics(format!(
+                                "Could not read the permission set that already holds the name {:?}",
+                                desired.name
+                            )));
+                        }
+                    }
                 }
                 Err(e) => {
                     return Outcome::nothing(
@@ -160,19 +203,9 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
                     );
                 }
             };
+            *marked = Some(arn.clone());
             progress.permission_set_arn = Some(arn.clone());
             progress.id = Some(format!("{arn},{account}"));
-            let mut current = PermissionSetModel {
-                name: desired.name.clone(),
-                description: desired.description.clone(),
-                session_duration: desired.session_duration.clone(),
-                relay_state: desired.relay_state.clone(),
-                managed_policy_arns: desired
-                    .managed_policy_arns
-                    .as_ref()
-                    .map(|_| BTreeSet::new()),
-                ..Default::default()
-            };
             let ps = env.permission_set(&arn, &desired.name);
             let result = permission_set::converge(ctx, &ps, &mut current, desired).await;
             progress.permission_set = Some(current);
@@ -181,6 +214,15 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
                     progress,
                     private,
                     e.to_diagnostics("Could not attach the permission set's policies"),
+                );
+            }
+            if have_tags != tags_all
+                && let Err(e) = permission_set::converge_tags(ctx, &ps, &have_tags, &tags_all).await
+            {
+                return Outcome::partial(
+                    progress,
+                    private,
+                    e.to_diagnostics("Could not update the permission set's tags"),
                 );
             }
             arn
@@ -193,8 +235,21 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         }
     };
 
-    // 2. Assignments.
-    let d = assign::assign(&env, &ps_arn, &principals, &mut progress, &mut private).await;
+    // 2. Assignments. Those of a managed set in this account are the grant's
+    //    (an adopted set's included); a referenced set's may be anyone's.
+    let existing_are = match &planned.permission_set {
+        Some(_) => assign::Existing::Ours,
+        None => assign::Existing::Foreign,
+    };
+    let d = assign::assign(
+        env,
+        &ps_arn,
+        &checked.principals,
+        existing_are,
+        &mut progress,
+        &mut private,
+    )
+    .await;
     if d.has_errors() {
         return Outcome::partial(progress, private, d);
     }
@@ -203,31 +258,80 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     //    its assignment provisions it).
     if let Some(ps_model) = &planned.permission_set {
         private.needs_provision = true;
-        if let Err(d) = apply_env::provision(&env, &ps_arn, &ps_model.name).await {
+        if let Err(d) = apply_env::provision(env, &ps_arn, &ps_model.name).await {
             return Outcome::partial(progress, private, d);
         }
         private.needs_provision = false;
     }
 
     // 4. The reserved role.
-    let role = match apply_env::wait_for_role(&env, &ps_name).await {
+    let role = match apply_env::wait_for_role(env, ps_name).await {
         Ok(r) => r,
         Err(d) => return Outcome::partial(progress, private, d),
     };
     reserved_role::record_role(&mut progress, &role);
 
-    // 5 and 6. Entries and policy associations, all clusters at once.
-    let desired = DesiredEntry::of(&planned, env.partition);
+    // 5 and 6. Entries and policy associations, all clusters at once; an
+    //    entry an unfinished create of this grant left is adopted.
+    let desired = DesiredEntry::of(planned, env.partition);
     let grant_set = GrantSet {
         arn: &ps_arn,
-        name: &ps_name,
+        name: ps_name,
+        adopted,
     };
     let work = clusters
         .iter()
-        .map(|c| (c.as_str(), Known::Nothing))
+        .map(|c| {
+            let known = match checked.in_flight.get(c) {
+                Some(e) => Known::in_flight(e),
+                None => Known::Nothing,
+            };
+            (c.as_str(), known)
+        })
         .collect();
     let diags =
-        converge::converge_clusters(&env, work, &role, grant_set, &desired, &mut progress).await;
-    progress.order_clusters_like(&clusters);
+        converge::converge_clusters(env, work, &role, grant_set, &desired, &mut progress).await;
+    progress.order_clusters_like(clusters);
     Outcome::partial(progress, private, diags)
+}
+
+/// What a new permission set holds right after CreatePermissionSet (no
+/// policies yet).
+fn fresh_model(desired: &PermissionSetModel) -> PermissionSetModel {
+    PermissionSetModel {
+        name: desired.name.clone(),
+        description: desired.description.clone(),
+        session_duration: desired.session_duration.clone(),
+        relay_state: desired.relay_state.clone(),
+        managed_policy_arns: desired
+            .managed_policy_arns
+            .as_ref()
+            .map(|_| BTreeSet::new()),
+        ..Default::default()
+    }
+}
+
+/// The create's last call: once the state about to be returned records the
+/// permission set, its in-flight mark goes (the entries' marks went first,
+/// in `converge_clusters`). If the mark stays (a failed call), the create
+/// fails, so Terraform keeps the grant tainted and replaces it.
+async fn seal_permission_set(
+    env: &Env<'_>,
+    mut outcome: Outcome,
+    marked: Option<&str>,
+    name: &str,
+) -> Outcome {
+    let Some(arn) = marked else {
+        return outcome;
+    };
+    if outcome.state.is_null() {
+        return outcome;
+    }
+    let ps = env.permission_set(arn, name);
+    if let Err(e) = permission_set::remove_mark(env.ctx, &ps).await {
+        outcome.diagnostics.extend(
+            e.to_diagnostics("Could not remove the in-flight mark from the permission set"),
+        );
+    }
+    outcome
 }

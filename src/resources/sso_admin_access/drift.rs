@@ -98,7 +98,13 @@ pub fn policies_from_observed(
     out
 }
 
-fn permission_set_from(prior: Option<&PermissionSetModel>, obs: &ObservedPs) -> PermissionSetModel {
+/// The permission set as AWS has it, in the spelling of `prior` wherever
+/// the two mean the same (policy JSON, durations, default paths). Also what
+/// a create converges from when it adopts an in-flight set.
+pub fn permission_set_from(
+    prior: Option<&PermissionSetModel>,
+    obs: &ObservedPs,
+) -> PermissionSetModel {
     let empty = PermissionSetModel::default();
     let prior = prior.unwrap_or(&empty);
     let session_duration = match (&prior.session_duration, &obs.session_duration) {
@@ -352,6 +358,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            tags: BTreeMap::new(),
         }
     }
 

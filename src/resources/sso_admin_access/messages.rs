@@ -14,20 +14,28 @@ pub fn import_id<'a>(
     format!("{ps_arn},{account},{}", clusters.join("+"))
 }
 
-/// A permission set with the wanted name exists already. Not retried:
-/// waiting cannot make the name free.
+/// A permission set with the wanted name exists already, and no unfinished
+/// create of this grant made it. Not retried: waiting cannot make the name
+/// free. `marked_for` is the account named by the in-flight mark of another
+/// grant's unfinished create, when the set carries one.
 pub fn duplicate_permission_set(
     name: &str,
     instance: &str,
     existing_arn: Option<&str>,
+    marked_for: Option<&str>,
     account: &str,
     clusters: &[String],
 ) -> Diagnostics {
     let arn = existing_arn.unwrap_or("<permission set ARN>");
-    let found = match existing_arn {
+    let mut found = match existing_arn {
         Some(a) => format!("({a}) "),
         None => String::new(),
     };
+    if let Some(other) = marked_for {
+        found.push_str(&format!(
+            "(left unfinished by a grant for account {other}, not {account}, so it is not adopted here) "
+        ));
+    }
     let mut d = Diagnostics::new();
     d.attribute_error(
         AttributePath::attr(s::PERMISSION_SET).then_attr(s::NAME),
@@ -118,12 +126,26 @@ mod tests {
             "EKSAdmin",
             "arn:aws:sso:::instance/ssoins-1234567890abcdef",
             Some("arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef"),
+            None,
             "111122223333",
             &["prod".to_string(), "staging".to_string()],
         );
         let text = &d.0[0].detail;
         assert!(text.contains("terraform import eks_sso_admin_access.<name> 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef,111122223333,prod+staging'"), "{text}");
         assert!(text.contains("\"EKSAdmin\""));
+        let other = duplicate_permission_set(
+            "EKSAdmin",
+            "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+            None,
+            Some("444455556666"),
+            "111122223333",
+            &[],
+        );
+        assert!(
+            other.0[0].detail.contains("grant for account 444455556666"),
+            "{}",
+            other.0[0].detail
+        );
     }
 
     #[test]

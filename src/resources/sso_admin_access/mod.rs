@@ -11,7 +11,9 @@
 //!   [`reserved_role`], [`access_entries`];
 //! - apply steps shared by create, update and delete: [`apply_env`] (clients,
 //!   deadline, waits), [`preflight`] (checks before the first write),
-//!   [`assign`] (principals), [`converge`] (entries and policies per cluster);
+//!   [`assign`] (principals), [`converge`] (entries and policies per cluster),
+//!   [`in_flight`] (the mark that lets the next apply finish an interrupted
+//!   one);
 //! - [`policy`] (policy names and documents), [`messages`]; waits use
 //!   [`crate::aws::wait`].
 
@@ -27,6 +29,7 @@ pub mod drift;
 pub mod generate;
 pub mod identity;
 pub mod import;
+pub mod in_flight;
 pub mod list;
 pub mod messages;
 pub mod model;

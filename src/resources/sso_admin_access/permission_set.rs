@@ -11,6 +11,7 @@ use aws_sdk_ssoadmin::types::{
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
+use super::in_flight;
 use super::model::{BoundaryModel, PermissionSetModel, PolicyRef};
 use super::schema::DEFAULT_SESSION_DURATION;
 use super::validate::iso_duration_seconds;
@@ -112,8 +113,8 @@ macro_rules! write_op {
     };
 }
 
-/// Finds a permission set by name (for the duplicate-name message):
-/// lists the instance's sets and describes them until one matches.
+/// Finds a permission set by name: lists the instance's sets and describes
+/// them until one matches.
 pub async fn find_by_name(
     ctx: &Ctx,
     sso: &Client,
@@ -140,6 +141,105 @@ pub async fn find_by_name(
         }
     }
     Ok(None)
+}
+
+/// The permission set that holds a name CreatePermissionSet found taken.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Existing {
+    /// Made by an unfinished create of a grant in this account (its in-flight
+    /// mark says so, see [`in_flight`]): the create adopts it and carries on.
+    InFlight {
+        arn: String,
+        observed: Box<ObservedPs>,
+    },
+    /// Anyone else's. `arn` when it was found; `marked_for` when it carries
+    /// the in-flight mark of a grant in another account.
+    Foreign {
+        arn: Option<String>,
+        marked_for: Option<String>,
+    },
+}
+
+/// Finds the set named `name` and decides whether an unfinished create of a
+/// grant in `account` made it. Reads only: ListPermissionSets and
+/// DescribePermissionSet until the name matches, its tags, and (for an
+/// in-flight set only) the rest of it, so the create can converge it from
+/// what it really holds.
+pub async fn find_existing(
+    ctx: &Ctx,
+    sso: &Client,
+    instance: &str,
+    name: &str,
+    account: &str,
+) -> Result<Existing, AwsError> {
+    let Some(arn) = find_by_name(ctx, sso, instance, name).await? else {
+        return Ok(Existing::Foreign {
+            arn: None,
+            marked_for: None,
+        });
+    };
+    let tags = match list_tags(ctx, sso, instance, &arn).await {
+        Ok(t) => t,
+        Err(e) if e.is_not_found() => BTreeMap::new(),
+        Err(e) => return Err(e.about(format!("permission set {name} ({arn})"))),
+    };
+    if !in_flight::permission_set_is_ours(&tags, account) {
+        return Ok(Existing::Foreign {
+            marked_for: in_flight::permission_set_mark(&tags).map(str::to_string),
+            arn: Some(arn),
+        });
+    }
+    match observe(ctx, sso, instance, &arn, ReadParts::all()).await? {
+        Some(observed) => Ok(Existing::InFlight {
+            arn,
+            observed: Box::new(observed),
+        }),
+        // Deleted in between: nothing to adopt, and the name is free again.
+        None => Ok(Existing::Foreign {
+            arn: None,
+            marked_for: None,
+        }),
+    }
+}
+
+/// The permission set's tags.
+async fn list_tags(
+    ctx: &Ctx,
+    sso: &Client,
+    instance: &str,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    retry_conflicts(ctx, "ListTagsForResource", || async move {
+        let mut pages = sso
+            .list_tags_for_resource()
+            .instance_arn(instance)
+            .resource_arn(arn)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = BTreeMap::new();
+        while let Some(t) = pages.next().await {
+            let t = t.aws(SSO, "ListTagsForResource")?;
+            out.insert(t.key().to_string(), t.value().to_string());
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// Removes the in-flight mark (one UntagResource): the last call of a create.
+pub async fn remove_mark(ctx: &Ctx, ps: &PsRef<'_>) -> Result<(), AwsError> {
+    write_op!(
+        ctx,
+        ps,
+        "UntagResource",
+        ps.sso
+            .untag_resource()
+            .instance_arn(ps.instance)
+            .resource_arn(ps.arn)
+            .tag_keys(in_flight::MARK_KEY)
+    )?;
+    Ok(())
 }
 
 /// What changed while converging a permission set; any policy or attribute
@@ -725,23 +825,7 @@ pub async fn observe(
         if !parts.tags {
             return Ok(None);
         }
-        retry_conflicts(ctx, "ListTagsForResource", || async move {
-            let mut pages = sso
-                .list_tags_for_resource()
-                .instance_arn(instance)
-                .resource_arn(arn)
-                .into_paginator()
-                .items()
-                .send();
-            let mut out = BTreeMap::new();
-            while let Some(t) = pages.next().await {
-                let t = t.aws(SSO, "ListTagsForResource")?;
-                out.insert(t.key().to_string(), t.value().to_string());
-            }
-            Ok(out)
-        })
-        .await
-        .map(Some)
+        list_tags(ctx, sso, instance, arn).await.map(Some)
     };
     let results = tokio::join!(describe, inline, managed, customer, boundary, tags);
     let d = match results.0 {

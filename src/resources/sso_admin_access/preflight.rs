@@ -3,10 +3,13 @@
 //! accept access entries, none already has an entry for the reserved role
 //! that this resource did not make, and the principals resolve.
 
+use std::collections::BTreeMap;
+
 use futures_util::future::join_all;
 
-use super::access_entries;
+use super::access_entries::{self, ObservedEntry};
 use super::apply_env::Env;
+use super::in_flight;
 use super::messages;
 use super::model::PrincipalKind;
 use super::principals::{self, Principal};
@@ -27,11 +30,19 @@ pub enum EntryCheck<'a> {
     Role { arn: &'a str, ps_arn: &'a str },
 }
 
+/// What the checks found when nothing was wrong.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub principals: Vec<Principal>,
+    /// Entries for the reserved role, by cluster, that an unfinished apply of
+    /// this grant left (they carry its in-flight mark): the apply adopts them.
+    pub in_flight: BTreeMap<String, ObservedEntry>,
+}
+
 /// The checks that write nothing, run together before the first write: the
 /// clusters accept access entries, none of them already has an entry for the
 /// reserved role that this resource did not make, and the principals exist.
-/// Every problem found is reported at once; without one, the resolved
-/// principals.
+/// Every problem found is reported at once.
 pub async fn preflight(
     env: &Env<'_>,
     clusters: &[String],
@@ -39,14 +50,15 @@ pub async fn preflight(
     role_without_path: Option<&str>,
     entries: EntryCheck<'_>,
     principals: &[(PrincipalKind, String)],
-) -> Result<Vec<Principal>, Diagnostics> {
+) -> Result<Checked, Diagnostics> {
     let (cluster_check, entry_check, resolved) = tokio::join!(
         check_clusters(env, clusters, ps_name, role_without_path),
         check_no_foreign_entries(env, clusters, ps_name, entries),
         resolve_principals(env, principals)
     );
     let mut diags = cluster_check;
-    diags.extend(entry_check);
+    let (entry_diags, in_flight) = entry_check;
+    diags.extend(entry_diags);
     let principals = match resolved {
         Ok(p) => p,
         Err(d) => {
@@ -57,34 +69,45 @@ pub async fn preflight(
     if diags.has_errors() {
         Err(diags)
     } else {
-        Ok(principals)
+        Ok(Checked {
+            principals,
+            in_flight,
+        })
     }
 }
 
 /// Fails for every cluster that already holds an access entry for the
-/// reserved role: this grant did not make it (its own entries are in state,
-/// and these clusters are not), so adopting it would change someone else's
-/// access. Read errors are left to [`check_clusters`], which reports a
-/// missing or CONFIG_MAP cluster with better advice.
+/// reserved role that this grant did not make: its own entries are in state
+/// (and these clusters are not), so adopting it would change someone else's
+/// access. The one exception is an entry carrying this grant's in-flight
+/// mark: an unfinished apply made it, and it is returned for adoption. Read
+/// errors are left to [`check_clusters`], which reports a missing or
+/// CONFIG_MAP cluster with better advice.
 async fn check_no_foreign_entries(
     env: &Env<'_>,
     clusters: &[String],
     ps_name: &str,
     entries: EntryCheck<'_>,
-) -> Diagnostics {
+) -> (Diagnostics, BTreeMap<String, ObservedEntry>) {
     let mut diags = Diagnostics::new();
+    let mut ours = BTreeMap::new();
     if clusters.is_empty() {
-        return diags;
+        return (diags, ours);
     }
     let (role_arn, ps_arn) = match entries {
-        EntryCheck::NewPermissionSet => return diags,
+        EntryCheck::NewPermissionSet => return (diags, ours),
         EntryCheck::Role { arn, ps_arn } => (arn.to_string(), ps_arn),
         EntryCheck::LookUpRole { ps_arn } => {
             match reserved_role::lookup(&env.clients.iam, ps_name, &env.account).await {
                 Ok(Some(role)) => (role.arn, ps_arn),
                 // No role yet: no entry can name it.
-                Ok(None) => return diags,
-                Err(e) => return e.to_diagnostics("Could not look up the reserved role"),
+                Ok(None) => return (diags, ours),
+                Err(e) => {
+                    return (
+                        e.to_diagnostics("Could not look up the reserved role"),
+                        ours,
+                    );
+                }
             }
         }
     };
@@ -100,6 +123,9 @@ async fn check_no_foreign_entries(
     .await;
     for (cluster, entry) in found {
         match entry {
+            Ok(Some(e)) if in_flight::entry_is_ours(&e.tags, ps_arn) => {
+                ours.insert(cluster.clone(), e);
+            }
             Ok(Some(e)) => diags.0.push(messages::entry_exists(
                 cluster,
                 &e.principal_arn,
@@ -111,7 +137,7 @@ async fn check_no_foreign_entries(
             Err(e) => tracing::debug!(cluster, "entry check skipped: {e}"),
         }
     }
-    diags
+    (diags, ours)
 }
 
 /// Checks, before anything is written to them, that the clusters accept

@@ -15,8 +15,9 @@ pub struct Private {
     /// Set by import so the read that follows fills every attribute from AWS.
     pub importing: bool,
     /// Identity-store IDs of principals whose assignment existed before this
-    /// resource asked for it (possible only with a referenced permission
-    /// set). The grant lists them, but did not make those assignments, so
+    /// resource asked for it, with a referenced permission set (a managed
+    /// set's assignments in the grant's account are the grant's, see
+    /// `assign::Existing`). The grant lists them, but did not make them, so
     /// removing a principal from the grant or destroying it leaves them in
     /// place: removing someone else's last assignment would make AWS delete
     /// the reserved role their access hangs on.

@@ -143,7 +143,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         },
         None => EntryCheck::LookUpRole { ps_arn: &ps_arn },
     };
-    let resolved = match preflight::preflight(
+    let checked = match preflight::preflight(
         &env,
         &new_clusters,
         &ps_name,
@@ -197,7 +197,19 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     progress.tags_all = planned.tags_all.clone();
 
     // 2. New principals first, so the account keeps an assignment (and the role).
-    let d = assign::assign(&env, &ps_arn, &resolved, &mut progress, &mut private).await;
+    let existing_are = match &planned.permission_set {
+        Some(_) => assign::Existing::Ours,
+        None => assign::Existing::Foreign,
+    };
+    let d = assign::assign(
+        &env,
+        &ps_arn,
+        &checked.principals,
+        existing_are,
+        &mut progress,
+        &mut private,
+    )
+    .await;
     if d.has_errors() {
         return Outcome::partial(progress, private, d);
     }
@@ -281,6 +293,10 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         .iter()
         .filter_map(|c| {
             let known = match prior_entries.get(c) {
+                // An entry an interrupted update of this grant left (marked).
+                None if checked.in_flight.contains_key(c) => {
+                    Known::in_flight(&checked.in_flight[c])
+                }
                 None => Known::Nothing,
                 Some(e) if prior_clusters.contains(c) => {
                     if settings_same && e.principal_arn == role.arn {
@@ -301,6 +317,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             GrantSet {
                 arn: &ps_arn,
                 name: &ps_name,
+                adopted: false,
             },
             &desired,
             &mut progress,
