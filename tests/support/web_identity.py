@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import time
+import urllib.request
 
 import boto3
 
@@ -35,9 +36,24 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def member_account(endpoint: str, account: str) -> None:
+    """Makes `account` a member account as AWS Organizations does, with an
+    OrganizationAccountAccessRole trusting the management account (the
+    emulator checks trust policies on AssumeRole). Idempotent."""
+    req = urllib.request.Request(
+        f"{endpoint}/_emulator/accounts",
+        data=json.dumps({"account": account}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        resp.read()
+
+
 def iam_client(endpoint: str, account: str):
     keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     if account != DEFAULT_ACCOUNT:
+        member_account(endpoint, account)
         sts = boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint, **keys)
         creds = sts.assume_role(
             RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
