@@ -82,6 +82,20 @@ pub fn arn_without_path(arn: &str) -> Option<String> {
     ))
 }
 
+/// IAM returns policy documents (GetRole, GetRolePolicy, GetPolicyVersion)
+/// URL-encoded (RFC 3986); some endpoints (emulators) return them plain.
+/// Decode only when the text is not already a JSON object.
+pub fn decode_policy_document(raw: &str) -> String {
+    let trimmed = raw.trim_start();
+    if trimmed.starts_with('{') {
+        return raw.to_string();
+    }
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .unwrap_or_else(|_| raw.to_string())
+}
+
 /// Lists every role under [`RESERVED_SSO_PATH_PREFIX`] (all pages) whose
 /// name is a reserved role of `permission_set_name`.
 pub async fn find_reserved_roles(

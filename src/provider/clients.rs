@@ -10,7 +10,7 @@
 //! Building a client reads config files and environment but makes no AWS
 //! call; credentials are resolved (and cached) by the SDK on the first request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
@@ -54,6 +54,9 @@ pub struct AwsClients {
     configured_instance_arn: Option<String>,
     caller: OnceCell<CallerIdentity>,
     sso_instance: OnceCell<SsoInstance>,
+    /// Per (instance, account): the permission sets whose latest version is
+    /// not provisioned there (see [`Self::sets_not_provisioned`]).
+    not_provisioned: std::sync::Mutex<BTreeMap<(String, String), Arc<OnceCell<BTreeSet<String>>>>>,
     sso_limiter: Arc<TokenBucket>,
     assignment_slots: AssignmentSlots,
 }
@@ -149,6 +152,56 @@ impl AwsClients {
             })
             .await
             .cloned()
+    }
+
+    /// The permission sets whose latest version is not provisioned to
+    /// `account` (ListPermissionSetsProvisionedToAccount with
+    /// `LATEST_PERMISSION_SET_NOT_PROVISIONED`, every page): one call per
+    /// account and provider process, shared by every grant's refresh.
+    ///
+    /// A refresh compares the reserved role (what is provisioned) with the
+    /// state and reads a permission set's policies only when this list or the
+    /// role says something moved. Caching it for the process is sound because
+    /// Terraform refreshes in plan walks, each in a provider process of its
+    /// own, before anything is written; the apply walk never refreshes.
+    pub async fn sets_not_provisioned(
+        &self,
+        ctx: &Ctx,
+        instance_arn: &str,
+        account: &str,
+    ) -> Result<BTreeSet<String>, AwsError> {
+        let cell = {
+            let mut map = self
+                .not_provisioned
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.entry((instance_arn.to_string(), account.to_string()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_try_init(|| async {
+            retry_conflicts(ctx, "ListPermissionSetsProvisionedToAccount", || async {
+                let mut pages = self
+                    .ssoadmin
+                    .list_permission_sets_provisioned_to_account()
+                    .instance_arn(instance_arn)
+                    .account_id(account)
+                    .provisioning_status(
+                        aws_sdk_ssoadmin::types::ProvisioningStatus::LatestPermissionSetNotProvisioned,
+                    )
+                    .into_paginator()
+                    .items()
+                    .send();
+                let mut out = BTreeSet::new();
+                while let Some(arn) = pages.next().await {
+                    out.insert(arn.aws(Service::SsoAdmin, "ListPermissionSetsProvisionedToAccount")?);
+                }
+                Ok(out)
+            })
+            .await
+        })
+        .await
+        .cloned()
     }
 
     /// Fails unless the cluster-side credentials belong to `expected`, with a
@@ -324,6 +377,7 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
         configured_instance_arn: cfg.sso.instance_arn.clone(),
         caller: OnceCell::new(),
         sso_instance: OnceCell::new(),
+        not_provisioned: std::sync::Mutex::new(BTreeMap::new()),
         sso_limiter: limiter,
         assignment_slots: AssignmentSlots::new(MAX_CONCURRENT_ASSIGNMENTS),
     })

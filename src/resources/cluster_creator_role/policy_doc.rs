@@ -12,19 +12,7 @@ pub fn counted_len(text: &str) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).count()
 }
 
-/// IAM returns policy documents from GetRole and GetPolicyVersion URL-encoded
-/// (RFC 3986); some endpoints (emulators) return them plain. Decode only when
-/// the text is not already a JSON object.
-pub fn decode_document(raw: &str) -> String {
-    let trimmed = raw.trim_start();
-    if trimmed.starts_with('{') {
-        return raw.to_string();
-    }
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .unwrap_or_else(|_| raw.to_string())
-}
+pub use crate::aws::iam::decode_policy_document as decode_document;
 
 #[cfg(test)]
 mod tests {

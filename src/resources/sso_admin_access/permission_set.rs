@@ -704,6 +704,9 @@ pub struct ObservedPs {
 /// refresh of a typical grant within a handful of calls.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReadParts {
+    /// The inline policy and the AWS-managed policies. Without them the
+    /// observed set carries neither (the caller knows them another way).
+    pub policies: bool,
     pub customer_managed: bool,
     pub boundary: bool,
     pub tags: bool,
@@ -712,6 +715,7 @@ pub struct ReadParts {
 impl ReadParts {
     pub fn all() -> ReadParts {
         ReadParts {
+            policies: true,
             customer_managed: true,
             boundary: true,
             tags: true,
@@ -737,7 +741,11 @@ pub async fn observe(
             .send()
             .map(|r| r.aws(SSO, "DescribePermissionSet"))
     });
-    let inline = retry_conflicts(ctx, "GetInlinePolicyForPermissionSet", || {
+    let inline = async {
+        if !parts.policies {
+            return Ok(None);
+        }
+        retry_conflicts(ctx, "GetInlinePolicyForPermissionSet", || {
         sso.get_inline_policy_for_permission_set()
             .instance_arn(instance)
             .permission_set_arn(arn)
@@ -749,8 +757,14 @@ pub async fn observe(
                         .map(str::to_string)
                 })
             })
-    });
-    let managed = retry_conflicts(ctx, "ListManagedPoliciesInPermissionSet", || async move {
+        })
+        .await
+    };
+    let managed = async {
+        if !parts.policies {
+            return Ok(BTreeSet::new());
+        }
+        retry_conflicts(ctx, "ListManagedPoliciesInPermissionSet", || async move {
         let mut pages = sso
             .list_managed_policies_in_permission_set()
             .instance_arn(instance)
@@ -765,7 +779,9 @@ pub async fn observe(
             }
         }
         Ok(out)
-    });
+        })
+        .await
+    };
     let customer = async {
         if !parts.customer_managed {
             return Ok(None);

@@ -1,11 +1,14 @@
 //! Refresh: read every part of the grant at once and fold the differences
-//! into state (see `drift`). For a one-cluster grant with an inline and
-//! managed policies that is seven calls, made concurrently:
-//! DescribePermissionSet, GetInlinePolicyForPermissionSet,
-//! ListManagedPoliciesInPermissionSet, ListAccountAssignments, ListRoles,
-//! DescribeAccessEntry, ListAssociatedAccessPolicies. Customer-managed
-//! policies, the permissions boundary and tags are read only when the state
-//! has them (or on import).
+//! into state (see `drift`). For a one-cluster grant of a managed set whose
+//! policies did not move that is seven calls, made concurrently, two of them
+//! against Identity Center's shared quota: DescribePermissionSet and
+//! ListAccountAssignments (Identity Center); GetRolePolicy and
+//! ListAttachedRolePolicies on the reserved role (IAM); DescribeAccessEntry
+//! and ListAssociatedAccessPolicies (EKS); plus one
+//! ListPermissionSetsProvisionedToAccount per account and provider process,
+//! shared by every grant. The set's own policies are read from Identity
+//! Center only when the role or that list says they moved (see
+//! `observe_managed`); tags are read only when the state has some.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,12 +18,13 @@ use super::access_entries;
 use super::assignments::{self, Target};
 use super::drift::{self, ImportNames, Observed};
 use super::model::Grant;
-use super::permission_set::{self, ReadParts};
+use super::permission_set::{self, ObservedPs, ReadParts};
 use super::principals;
 use super::private::Private;
 use super::reserved_role;
 use crate::aws::arn::partition_of_arn;
 use crate::aws::ssoadmin::instance_visible;
+use crate::aws::iam::ReservedRole;
 use crate::aws::{AwsError, Class};
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::Diagnostics;
@@ -124,6 +128,110 @@ async fn sso_read_error(
     e.to_diagnostics(summary)
 }
 
+/// A managed permission set as a refresh sees it, and whether the reserved
+/// role in state was found on the way.
+struct Managed {
+    ps: Option<ObservedPs>,
+    role_seen: bool,
+}
+
+/// The reserved role the state records, confirmed to exist.
+fn state_role(prior: &Grant) -> Option<ReservedRole> {
+    let name = prior.reserved_role_name.clone()?;
+    let arn = prior.reserved_role_arn.clone()?;
+    let path = arn
+        .split_once(":role")
+        .map(|(_, rest)| rest.strip_suffix(name.as_str()).unwrap_or("/").to_string())
+        .unwrap_or_else(|| "/".to_string());
+    Some(ReservedRole {
+        name,
+        arn,
+        path,
+        unique_id: String::new(),
+    })
+}
+
+/// Reads a managed permission set at the least Identity Center cost.
+///
+/// Identity Center's API shares 20 requests a second across an organization,
+/// and IAM's does not, so the policies are read from the reserved role, the
+/// copy IAM holds of the set as last provisioned to the account. When the
+/// role holds exactly the policies in state, and the account's list of sets
+/// not provisioned with their latest version (one call per account and
+/// process) does not name this set, the set's policies are the state's, and
+/// only DescribePermissionSet is asked (for the attributes the role does not
+/// carry: description, session duration, relay state). Anything else (a
+/// changed role, a set changed but not provisioned, a missing role) reads
+/// every policy part from Identity Center, so what moved shows, including a
+/// customer-managed reference or a boundary added out of band.
+///
+/// The one thing the role cannot show is tags, which are read only when the
+/// state has some (a trade-off kept to stay within the call budget).
+async fn observe_managed(
+    ctx: &Ctx,
+    clients: &AwsClients,
+    instance_arn: &str,
+    account: &str,
+    ps_arn: &str,
+    prior: &Grant,
+    parts: ReadParts,
+) -> Result<Managed, AwsError> {
+    let sso = &clients.ssoadmin;
+    let Some(prior_ps) = prior.permission_set.as_ref() else {
+        let ps = permission_set::observe(ctx, sso, instance_arn, ps_arn, parts).await?;
+        return Ok(Managed {
+            ps,
+            role_seen: false,
+        });
+    };
+    let quick_parts = ReadParts {
+        policies: false,
+        customer_managed: false,
+        ..parts
+    };
+    let role_policies = async {
+        match prior.reserved_role_name.as_deref() {
+            Some(name) => reserved_role::policies_of(&clients.iam, name).await,
+            None => Ok(None),
+        }
+    };
+    let (attrs, role, stale) = tokio::join!(
+        permission_set::observe(ctx, sso, instance_arn, ps_arn, quick_parts),
+        role_policies,
+        clients.sets_not_provisioned(ctx, instance_arn, account),
+    );
+    let Some(mut attrs) = attrs? else {
+        return Ok(Managed {
+            ps: None,
+            role_seen: false,
+        });
+    };
+    let role = role?;
+    let role_seen = role.is_some();
+    let partition = partition_of_arn(ps_arn).unwrap_or("aws");
+    let unchanged = !stale?.contains(ps_arn)
+        && role
+            .as_ref()
+            .is_some_and(|r| reserved_role::holds(r, prior_ps, partition, account));
+    if unchanged {
+        attrs.inline_policy = prior_ps.inline_policy.clone();
+        attrs.managed_policy_arns = prior_ps.managed_policy_arns.clone().unwrap_or_default();
+        attrs.customer_managed_policy = Some(prior_ps.customer_managed_policy.clone());
+        return Ok(Managed {
+            ps: Some(attrs),
+            role_seen,
+        });
+    }
+    let full = ReadParts {
+        policies: true,
+        customer_managed: true,
+        boundary: true,
+        tags: parts.tags,
+    };
+    let ps = permission_set::observe(ctx, sso, instance_arn, ps_arn, full).await?;
+    Ok(Managed { ps, role_seen })
+}
+
 /// The refreshed grant, or `None` when the permission set is gone.
 async fn refresh(
     ctx: &Ctx,
@@ -148,6 +256,7 @@ async fn refresh(
         ReadParts::all()
     } else {
         ReadParts {
+            policies: true,
             customer_managed: prior
                 .permission_set
                 .as_ref()
@@ -239,19 +348,35 @@ async fn refresh(
                 None => prior.reserved_role_arn.clone(),
             })
     };
+    // A managed set's policies come from the reserved role when it shows
+    // nothing moved (see `observe_managed`), which also confirms the role.
+    let quick = managed && observed_ps.is_none() && !importing;
     let ps_read = async {
-        if managed && observed_ps.is_none() {
-            permission_set::observe(ctx, &clients.ssoadmin, &instance_arn, &ps_arn, parts)
+        if quick {
+            observe_managed(ctx, clients, &instance_arn, &account, &ps_arn, prior, parts)
                 .await
                 .map(Some)
+        } else if managed && observed_ps.is_none() {
+            permission_set::observe(ctx, &clients.ssoadmin, &instance_arn, &ps_arn, parts)
+                .await
+                .map(|p| {
+                    Some(Managed {
+                        ps: p,
+                        role_seen: false,
+                    })
+                })
         } else {
             Ok(None)
         }
     };
     let role_read = async {
         match &role_first {
-            Some(r) => Ok(r.clone()),
-            None => reserved_role::lookup(&clients.iam, &ps_name, &account).await,
+            Some(r) => Ok(Some(r.clone())),
+            // Confirmed by the policies read when that finds the role.
+            None if quick && prior.reserved_role_name.is_some() => Ok(None),
+            None => reserved_role::lookup(&clients.iam, &ps_name, &account)
+                .await
+                .map(Some),
         }
     };
     let entries_read = join_all(clusters.iter().map(|c| {
@@ -271,7 +396,7 @@ async fn refresh(
         entries_read
     );
 
-    let ps_obs: Option<Option<permission_set::ObservedPs>> = match ps_obs {
+    let managed_obs = match ps_obs {
         Ok(p) => p,
         Err(e) => {
             return Err(sso_read_error(
@@ -284,6 +409,11 @@ async fn refresh(
             .await);
         }
     };
+    let mut role_seen = false;
+    let ps_obs = managed_obs.map(|m| {
+        role_seen = m.role_seen;
+        m.ps
+    });
     if let Some(None) = ps_obs {
         // Deleted out of band: Terraform plans to create it again.
         return confirm_gone(clients, &instance_arn, &ps_arn).await;
@@ -305,7 +435,15 @@ async fn refresh(
             .await);
         }
     };
-    let role = role.map_err(|e| e.to_diagnostics("Could not look up the reserved role"))?;
+    let role = match role.map_err(|e| e.to_diagnostics("Could not look up the reserved role"))? {
+        Some(found) => found,
+        None if role_seen => state_role(prior),
+        // The role in state is gone (or was never known): look for the one
+        // Identity Center has now, which may carry a new suffix.
+        None => reserved_role::lookup(&clients.iam, &ps_name, &account)
+            .await
+            .map_err(|e| e.to_diagnostics("Could not look up the reserved role"))?,
+    };
     let mut clusters_obs = BTreeMap::new();
     for (c, r) in entries {
         let r: Result<_, AwsError> = r;
