@@ -56,10 +56,13 @@ pub struct AwsClients {
     sso_instance: OnceCell<SsoInstance>,
     /// Per (instance, account): the permission sets whose latest version is
     /// not provisioned there (see [`Self::sets_not_provisioned`]).
-    not_provisioned: std::sync::Mutex<BTreeMap<(String, String), Arc<OnceCell<BTreeSet<String>>>>>,
+    not_provisioned: std::sync::Mutex<BTreeMap<(String, String), SetsOnce>>,
     sso_limiter: Arc<TokenBucket>,
     assignment_slots: AssignmentSlots,
 }
+
+/// A set of permission set ARNs, computed once and shared.
+type SetsOnce = Arc<OnceCell<BTreeSet<String>>>;
 
 /// Who the cluster-side credentials are, from STS GetCallerIdentity.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,10 +8,14 @@ use futures_util::future::join_all;
 use tokio::time::Instant;
 
 use super::apply_env::Env;
-use super::assignments::{self, Target};
+use async_trait::async_trait;
+
+use super::assignments::{self, Settled, Target};
 use super::model::{Grant, PrincipalKind};
 use super::principals::Principal;
 use super::private::Private;
+use crate::aws::iam::find_reserved_roles;
+use crate::aws::{AwsError, SdkResultExt, Service};
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::framework::Ctx;
 
@@ -59,6 +63,57 @@ pub enum Existing {
     /// killed apply made looks the same; see README, "Crashes and lost
     /// responses".)
     Foreign,
+    /// A permission set this very apply created: it cannot be assigned
+    /// anywhere yet, so ListAccountAssignments is not asked (an Identity
+    /// Center call saved per grant), and its reserved role cannot exist yet,
+    /// so the role appearing tells that a lone assignment has settled.
+    NoneYet,
+}
+
+/// The reserved role of a permission set appeared in IAM: AWS creates it in
+/// the account when the set's first assignment there succeeds
+/// (API_CreateAccountAssignment: the permission set is provisioned to the
+/// account as part of the assignment). Roles that already existed (a stale
+/// role of an older, deleted set of the same name) do not count.
+struct RoleAppeared<'a> {
+    iam: &'a aws_sdk_iam::Client,
+    name: &'a str,
+    before: BTreeSet<String>,
+}
+
+#[async_trait]
+impl Settled for RoleAppeared<'_> {
+    async fn check(&self) -> Result<bool, AwsError> {
+        let roles = find_reserved_roles(self.iam, self.name).await?;
+        Ok(roles.iter().any(|r| !self.before.contains(&r.arn)))
+    }
+}
+
+/// The reserved role of a permission set is gone from the account: AWS
+/// deletes it when the set's last assignment there is removed
+/// (userguide/referencingpermissionsets.html). Only a sign when the removals
+/// under way are every assignment the account has.
+pub struct RoleGone<'a> {
+    pub iam: &'a aws_sdk_iam::Client,
+    pub role_name: &'a str,
+}
+
+#[async_trait]
+impl Settled for RoleGone<'_> {
+    async fn check(&self) -> Result<bool, AwsError> {
+        match self
+            .iam
+            .get_role()
+            .role_name(self.role_name)
+            .send()
+            .await
+            .aws(Service::Iam, "GetRole")
+        {
+            Ok(_) => Ok(false),
+            Err(e) if e.is_not_found() => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Assigns every principal in `todo`, concurrently within the provider's
@@ -67,22 +122,45 @@ pub enum Existing {
 /// others, and `existing` says whether it is the grant's to remove later.
 pub async fn assign(
     env: &Env<'_>,
-    ps_arn: &str,
+    ps: (&str, &str),
     todo: &[Principal],
     existing_are: Existing,
     progress: &mut Grant,
     private: &mut Private,
 ) -> Diagnostics {
+    let (ps_arn, ps_name) = ps;
     let mut diags = Diagnostics::new();
     if todo.is_empty() {
         return diags;
     }
     let target = env.target(ps_arn);
-    let existing = match assignments::list(env.ctx, target).await {
-        Ok(e) => e,
-        Err(e) => return e.to_diagnostics("Could not list the permission set's assignments"),
+    let existing = if existing_are == Existing::NoneYet {
+        BTreeSet::new()
+    } else {
+        match assignments::list(env.ctx, target).await {
+            Ok(e) => e,
+            Err(e) => return e.to_diagnostics("Could not list the permission set's assignments"),
+        }
     };
     let existing = &existing;
+    // With several principals the role appears after the first assignment
+    // alone, so only a lone one may take it as its sign.
+    let sign = if existing_are == Existing::NoneYet && todo.len() == 1 {
+        match find_reserved_roles(&env.clients.iam, ps_name).await {
+            Ok(roles) => Some(RoleAppeared {
+                iam: &env.clients.iam,
+                name: ps_name,
+                before: roles.into_iter().map(|r| r.arn).collect(),
+            }),
+            Err(e) => {
+                tracing::debug!("no role sign for the assignment: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let sign = sign.as_ref().map(|s| s as &dyn Settled);
     let results = join_all(todo.iter().map(|p| async move {
         if existing.contains(&(p.kind, p.id.clone())) {
             return (p, Ok(true));
@@ -91,7 +169,8 @@ pub async fn assign(
             Ok(permit) => permit,
             Err(e) => return (p, Err(e)),
         };
-        let r = assignments::create(env.ctx, target, p.kind, &p.id, &p.name, env.deadline).await;
+        let r =
+            assignments::create(env.ctx, target, p.kind, &p.id, &p.name, env.deadline, sign).await;
         (p, r.map(|()| false))
     }))
     .await;
@@ -125,6 +204,7 @@ pub async fn unassign(
     target: Target<'_>,
     deadline: Instant,
     todo: &[(PrincipalKind, String, String)],
+    sign: Option<&dyn Settled>,
     progress: &mut Grant,
     private: &mut Private,
 ) -> Diagnostics {
@@ -133,7 +213,7 @@ pub async fn unassign(
         let r = if foreign.contains(id) {
             Ok(())
         } else {
-            assignments::delete(ctx, target, *kind, id, name, deadline).await
+            assignments::delete(ctx, target, *kind, id, name, deadline, sign).await
         };
         (kind, name, id, r)
     }))

@@ -1,8 +1,18 @@
 //! Account assignments: which principals hold the permission set in the
 //! account. Creation and deletion are asynchronous; both are polled until
 //! AWS reports SUCCEEDED or FAILED (with its FailureReason verbatim).
+//!
+//! Every status poll counts against Identity Center's shared 20 requests a
+//! second. When the caller knows a cheaper sign that the change is done (a
+//! [`Settled`] check: the reserved role appearing in IAM after the first
+//! assignment in an account, or going after the last one's removal), that
+//! is checked first and AWS's status only now and then, so a failure still
+//! surfaces with its FailureReason (see [`SIGN_ONLY_FOR`]).
 
 use std::collections::BTreeSet;
+use std::time::Duration;
+
+use async_trait::async_trait;
 
 use aws_sdk_ssoadmin::Client;
 use aws_sdk_ssoadmin::types::{
@@ -18,6 +28,20 @@ use crate::aws::{AwsError, AwsResultExt, ErrorKind, SdkResultExt, Service};
 use crate::tfplugin::framework::Ctx;
 
 const SSO: Service = Service::SsoAdmin;
+
+/// A cheaper sign than the status call that an assignment change finished.
+#[async_trait]
+pub trait Settled: Send + Sync {
+    /// True once the change shows; errors end the wait.
+    async fn check(&self) -> Result<bool, AwsError>;
+}
+
+/// With a [`Settled`] sign, how long only the sign is checked before AWS's
+/// own status is asked too (a failed assignment never shows the sign), and
+/// then how often at most. Assignments usually settle within seconds, so
+/// most need no status call at all.
+pub const SIGN_ONLY_FOR: Duration = Duration::from_secs(3);
+const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 /// Where assignments live: one permission set in one account.
 #[derive(Debug, Clone, Copy)]
@@ -101,8 +125,9 @@ pub async fn create(
     id: &str,
     label: &str,
     deadline: Instant,
+    sign: Option<&dyn Settled>,
 ) -> Result<(), AwsError> {
-    run(ctx, t, Direction::Create, kind, id, label, deadline).await
+    run(ctx, t, Direction::Create, kind, id, label, deadline, sign).await
 }
 
 /// Removes one principal's assignment and waits for it; an assignment that
@@ -114,13 +139,15 @@ pub async fn delete(
     id: &str,
     label: &str,
     deadline: Instant,
+    sign: Option<&dyn Settled>,
 ) -> Result<(), AwsError> {
-    match run(ctx, t, Direction::Delete, kind, id, label, deadline).await {
+    match run(ctx, t, Direction::Delete, kind, id, label, deadline, sign).await {
         Err(e) if e.is_not_found() => Ok(()),
         other => other,
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run(
     ctx: &Ctx,
     t: Target<'_>,
@@ -129,6 +156,7 @@ async fn run(
     id: &str,
     label: &str,
     deadline: Instant,
+    sign: Option<&dyn Settled>,
 ) -> Result<(), AwsError> {
     let object = format!(
         "{} {label} in account {} ({})",
@@ -185,15 +213,29 @@ async fn run(
             .about(object.clone())
         })?;
     let mut first = started;
+    let begun = Instant::now();
+    let last_status = std::sync::Mutex::new(begun);
     let outcome = poll(ctx, deadline, || {
         let initial = first.take();
         let request_id = request_id.clone();
         let object = object.clone();
+        let last_status = &last_status;
         async move {
-            let s = match initial {
-                Some(s) => s,
-                None => describe(ctx, t, dir, &request_id).await?,
-            };
+            if let Some(s) = initial {
+                return settled(&s, dir, t.account).map_err(|e| e.about(object));
+            }
+            if let Some(sign) = sign {
+                if sign.check().await? {
+                    return Ok(Some(()));
+                }
+                let now = Instant::now();
+                let mut last = last_status.lock().unwrap_or_else(|e| e.into_inner());
+                if now - begun < SIGN_ONLY_FOR || now - *last < STATUS_EVERY {
+                    return Ok(None);
+                }
+                *last = now;
+            }
+            let s = describe(ctx, t, dir, &request_id).await?;
             settled(&s, dir, t.account).map_err(|e| e.about(object))
         }
     })

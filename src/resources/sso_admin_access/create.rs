@@ -1,7 +1,7 @@
 //! Create, in one apply: checks that cost no writes first (account, cluster
 //! modes, principal names), then the permission set and its policies, the
-//! assignments, provisioning to the account, the reserved role, and an
-//! access entry with policy associations on every cluster.
+//! assignments (which provision the set to the account), the reserved role,
+//! and an access entry with policy associations on every cluster.
 //!
 //! Everything it creates carries the in-flight mark until its last calls
 //! (see `in_flight`), so after a kill or a lost response the next plain
@@ -236,14 +236,16 @@ async fn build(
     };
 
     // 2. Assignments. Those of a managed set in this account are the grant's
-    //    (an adopted set's included); a referenced set's may be anyone's.
+    //    (an adopted set's included); a referenced set's may be anyone's; a
+    //    set created a moment ago has none yet.
     let existing_are = match &planned.permission_set {
+        Some(_) if !adopted => assign::Existing::NoneYet,
         Some(_) => assign::Existing::Ours,
         None => assign::Existing::Foreign,
     };
     let d = assign::assign(
         env,
-        &ps_arn,
+        (&ps_arn, ps_name),
         &checked.principals,
         existing_are,
         &mut progress,
@@ -254,9 +256,14 @@ async fn build(
         return Outcome::partial(progress, private, d);
     }
 
-    // 3. Provisioning to this account only (a referenced set is never touched;
-    //    its assignment provisions it).
-    if let Some(ps_model) = &planned.permission_set {
+    // 3. Provisioning. CreateAccountAssignment provisions the permission set
+    //    to the account as it is at that moment (API_CreateAccountAssignment:
+    //    "the permission set is provisioned to the account"), and a set
+    //    created by this apply already held all its policies then, so only an
+    //    adopted set (whose assignments an earlier, interrupted apply may have
+    //    made before its policies were complete) is provisioned again. A
+    //    referenced set is never touched; its assignment provisions it.
+    if adopted && let Some(ps_model) = &planned.permission_set {
         private.needs_provision = true;
         if let Err(d) = apply_env::provision(env, &ps_arn, &ps_model.name).await {
             return Outcome::partial(progress, private, d);

@@ -6,10 +6,14 @@
 //!
 //! Only what this grant made goes: the entries recorded in state, and the
 //! assignments it created (not ones that existed before it, see
-//! `Private::foreign_assignments`). A managed permission set still
-//! provisioned to another account is kept, with a warning naming those
-//! accounts, because deleting it would cut their access (AWS refuses anyway
-//! while it is provisioned).
+//! `Private::foreign_assignments`). A managed permission set still assigned
+//! in another account is kept, with a warning naming the accounts that use
+//! it, because deleting it would cut their access. AWS itself refuses to
+//! delete a set that is still assigned anywhere; that refusal is what makes
+//! the provider ask who else uses it, so a plain destroy costs no extra
+//! Identity Center call. (A copy provisioned to another account with no
+//! assignment there, which nobody can sign in to, goes with the set if AWS
+//! allows it.)
 
 use std::collections::BTreeSet;
 
@@ -17,12 +21,13 @@ use tokio::time::Instant;
 
 use super::Outcome;
 use super::apply_env;
-use super::assign;
-use super::assignments::{self, Target};
+use super::assign::{self, RoleGone};
+use super::assignments::{self, Settled, Target};
 use super::converge;
 use super::model::{Grant, PrincipalKind};
 use super::permission_set::{self, PsRef};
 use super::private::Private;
+use crate::aws::Class;
 use crate::provider::ProviderState;
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::{ApplyRequest, Ctx};
@@ -66,31 +71,91 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         account: &account,
     };
 
-    // 2. Who else uses a managed permission set decides whether it goes.
+    // 2. The grant's own assignments in this account, as the state records
+    //    them: a destroy is planned on a refresh that has just confirmed them,
+    //    so listing them again would only spend Identity Center calls. For a
+    //    managed set these are every assignment the account has, so the
+    //    reserved role going (AWS deletes it with the last assignment) is the
+    //    sign they are done, and their statuses need not be polled.
     let managed = prior.permission_set.is_some();
-    let other_accounts: BTreeSet<String> = if managed {
-        match permission_set::provisioned_accounts(ctx, &clients.ssoadmin, &instance, &ps_arn).await
-        {
-            Ok(accounts) => accounts.into_iter().filter(|a| *a != account).collect(),
-            Err(e) => {
-                return Outcome::partial(
-                    progress,
-                    private,
-                    e.to_diagnostics("Could not list the accounts that use the permission set"),
-                );
-            }
-        }
-    } else {
-        BTreeSet::new()
+    let ids = prior.principal_ids.clone().unwrap_or_default();
+    let todo: Vec<(PrincipalKind, String, String)> = prior
+        .principal_names()
+        .filter_map(|(k, n)| ids.get(n).map(|id| (k, n.clone(), id.clone())))
+        .collect();
+    let role_gone = match (managed, prior.reserved_role_name.as_deref()) {
+        (true, Some(role_name)) => Some(RoleGone {
+            iam: &clients.iam,
+            role_name,
+        }),
+        _ => None,
     };
-    let delete_set = managed && other_accounts.is_empty();
+    let sign = role_gone.as_ref().map(|s| s as &dyn Settled);
+    let diags = assign::unassign(
+        ctx,
+        target,
+        deadline,
+        &todo,
+        sign,
+        &mut progress,
+        &mut private,
+    )
+    .await;
+    if diags.has_errors() {
+        return Outcome::partial(progress, private, diags);
+    }
 
-    // 3. Assignments in this account. When the set goes, every assignment of
-    //    it must go first (AWS refuses to delete an assigned set), including
-    //    one left by an interrupted apply; otherwise only the grant's own.
+    // 3. The permission set, only when managed here and used nowhere else.
+    //    AWS refuses to delete a set that still has assignments anywhere (a
+    //    ConflictException; AWS's samples team: "AWS SSO admin API does not
+    //    allow deleting a permission set that already has account
+    //    assignments"), so the common case costs one call, and only a refusal
+    //    asks who still uses it: other accounts keep it (with a warning); in
+    //    this account alone, assignments the state did not know (made out of
+    //    band, or by an apply that never recorded them) go, and the delete is
+    //    tried once more.
+    let Some(ps_model) = &prior.permission_set else {
+        return Outcome::gone();
+    };
+    let ps = PsRef {
+        sso: &clients.ssoadmin,
+        instance: &instance,
+        arn: &ps_arn,
+        name: &ps_model.name,
+    };
+    let refused = match permission_set::delete(ctx, &ps).await {
+        Ok(()) => return Outcome::gone(),
+        Err(e) if e.class() == Class::Conflict => e,
+        Err(e) => {
+            return Outcome::partial(
+                progress,
+                private,
+                e.to_diagnostics("Could not delete the permission set"),
+            );
+        }
+    };
+    let others: BTreeSet<String> = match permission_set::provisioned_accounts(
+        ctx,
+        &clients.ssoadmin,
+        &instance,
+        &ps_arn,
+    )
+    .await
+    {
+        Ok(accounts) => accounts.into_iter().filter(|a| *a != account).collect(),
+        Err(e) => {
+            return Outcome::partial(
+                progress,
+                private,
+                e.to_diagnostics("Could not list the accounts that use the permission set"),
+            );
+        }
+    };
+    if !others.is_empty() {
+        return Outcome::nothing(kept_warning(&ps_model.name, &ps_arn, &account, &others));
+    }
     let assigned = match assignments::list(ctx, target).await {
         Ok(a) => a,
-        Err(e) if e.is_not_found() => Default::default(),
         Err(e) => {
             return Outcome::partial(
                 progress,
@@ -99,46 +164,33 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             );
         }
     };
-    if delete_set {
-        private.foreign_assignments.clear();
+    if assigned.is_empty() {
+        return Outcome::partial(
+            progress,
+            private,
+            refused.to_diagnostics("Could not delete the permission set"),
+        );
     }
-    let ids = prior.principal_ids.clone().unwrap_or_default();
-    let name_of = |kind: PrincipalKind, id: &str| -> String {
-        ids.iter()
-            .find(|(n, v)| {
-                v.as_str() == id && prior.principal_names().any(|(k, pn)| k == kind && pn == *n)
-            })
-            .map(|(n, _)| n.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
-    let todo: Vec<(PrincipalKind, String, String)> = assigned
+    // The set is the grant's and used by this account alone: every one of
+    // its assignments here goes with it.
+    private.foreign_assignments.clear();
+    let rest: Vec<(PrincipalKind, String, String)> = assigned
         .iter()
-        .filter(|(_, id)| delete_set || ids.values().any(|v| v == id))
-        .map(|(k, id)| (*k, name_of(*k, id), id.clone()))
+        .map(|(k, id)| (*k, id.clone(), id.clone()))
         .collect();
-    let diags = assign::unassign(ctx, target, deadline, &todo, &mut progress, &mut private).await;
+    let diags = assign::unassign(
+        ctx,
+        target,
+        deadline,
+        &rest,
+        sign,
+        &mut progress,
+        &mut private,
+    )
+    .await;
     if diags.has_errors() {
         return Outcome::partial(progress, private, diags);
     }
-
-    // 4. The permission set, only when managed here and used nowhere else.
-    let Some(ps_model) = &prior.permission_set else {
-        return Outcome::gone();
-    };
-    if !delete_set {
-        return Outcome::nothing(kept_warning(
-            &ps_model.name,
-            &ps_arn,
-            &account,
-            &other_accounts,
-        ));
-    }
-    let ps = PsRef {
-        sso: &clients.ssoadmin,
-        instance: &instance,
-        arn: &ps_arn,
-        name: &ps_model.name,
-    };
     if let Err(e) = permission_set::delete(ctx, &ps).await {
         return Outcome::partial(
             progress,

@@ -746,17 +746,17 @@ pub async fn observe(
             return Ok(None);
         }
         retry_conflicts(ctx, "GetInlinePolicyForPermissionSet", || {
-        sso.get_inline_policy_for_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(arn)
-            .send()
-            .map(|r| {
-                r.aws(SSO, "GetInlinePolicyForPermissionSet").map(|o| {
-                    o.inline_policy()
-                        .filter(|p| !p.is_empty())
-                        .map(str::to_string)
+            sso.get_inline_policy_for_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(arn)
+                .send()
+                .map(|r| {
+                    r.aws(SSO, "GetInlinePolicyForPermissionSet").map(|o| {
+                        o.inline_policy()
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_string)
+                    })
                 })
-            })
         })
         .await
     };
@@ -765,20 +765,20 @@ pub async fn observe(
             return Ok(BTreeSet::new());
         }
         retry_conflicts(ctx, "ListManagedPoliciesInPermissionSet", || async move {
-        let mut pages = sso
-            .list_managed_policies_in_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(arn)
-            .into_paginator()
-            .items()
-            .send();
-        let mut out = BTreeSet::new();
-        while let Some(p) = pages.next().await {
-            if let Some(a) = p.aws(SSO, "ListManagedPoliciesInPermissionSet")?.arn() {
-                out.insert(a.to_string());
+            let mut pages = sso
+                .list_managed_policies_in_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(arn)
+                .into_paginator()
+                .items()
+                .send();
+            let mut out = BTreeSet::new();
+            while let Some(p) = pages.next().await {
+                if let Some(a) = p.aws(SSO, "ListManagedPoliciesInPermissionSet")?.arn() {
+                    out.insert(a.to_string());
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
         })
         .await
     };

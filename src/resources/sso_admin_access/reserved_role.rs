@@ -236,11 +236,19 @@ mod tests {
         };
         assert!(holds(&role, &ps, "aws", "111122223333"));
         let mut extra = role.clone();
-        extra.attached.insert("arn:aws:iam::111122223333:policy/Boundaryish".into());
-        assert!(!holds(&extra, &ps, "aws", "111122223333"), "an attachment added out of band");
+        extra
+            .attached
+            .insert("arn:aws:iam::111122223333:policy/Boundaryish".into());
+        assert!(
+            !holds(&extra, &ps, "aws", "111122223333"),
+            "an attachment added out of band"
+        );
         let mut no_inline = role.clone();
         no_inline.inline = None;
         assert!(!holds(&no_inline, &ps, "aws", "111122223333"));
-        assert!(!holds(&role, &ps, "aws", "444455556666"), "customer policies are the account's own");
+        assert!(
+            !holds(&role, &ps, "aws", "444455556666"),
+            "customer policies are the account's own"
+        );
     }
 }

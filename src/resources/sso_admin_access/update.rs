@@ -203,7 +203,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     };
     let d = assign::assign(
         &env,
-        &ps_arn,
+        (&ps_arn, &ps_name),
         &checked.principals,
         existing_are,
         &mut progress,
@@ -235,6 +235,7 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         env.target(&ps_arn),
         deadline,
         &gone,
+        None,
         &mut progress,
         &mut private,
     )
