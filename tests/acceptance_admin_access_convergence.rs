@@ -190,7 +190,10 @@ fn kill_just_after_create_permission_set() {
 fn kill_during_the_assignment_wait() {
     kill_create(
         "during the assignment wait",
-        KillPoint::at("sso-admin", "DescribeAccountAssignmentCreationStatus", 1),
+        // The assignment of a set this apply created is settled by its
+        // reserved role appearing in IAM: ListRoles #1 notes the roles there
+        // before, #2 is the wait's first look.
+        KillPoint::at("iam", "ListRoles", 2),
         |state| {
             let ps = marked_set(state);
             assert!(!ps["inline_policy"].is_null(), "{ps:#}");
@@ -203,7 +206,9 @@ fn kill_during_the_assignment_wait() {
 fn kill_during_the_reserved_role_wait() {
     kill_create(
         "during the reserved-role wait",
-        KillPoint::at("iam", "ListRoles", 1),
+        // A later look, once the (fast) assignment has been made: the wait
+        // for the role to show in IAM.
+        KillPoint::at("iam", "ListRoles", 3),
         |state| {
             let ps = marked_set(state);
             assert_eq!(assignments_of(state, str_at(ps, "arn")).len(), 1);
@@ -334,7 +339,9 @@ fn kill_mid_destroy() {
         &env.emulator,
         &env.tf,
         APPLY_SAVED_PLAN,
-        &KillPoint::at("sso-admin", "DescribeAccountAssignmentDeletionStatus", 1),
+        // The removal of a managed set's assignments is settled by its
+        // reserved role going (GetRole answering NoSuchEntity).
+        &KillPoint::at("iam", "GetRole", 1),
     );
     let state = env.state();
     assert!(

@@ -169,3 +169,86 @@ fn sso_side_drift_policy_detached_and_role_recreated_with_new_suffix() {
     assert_eq!(out["reserved_role_arn"], new_role);
     assert_eq!(out["access_entries"]["prod"]["principal_arn"], new_role);
 }
+
+/// Refresh blind spots closed (issue 12): a customer-managed policy
+/// reference or a permissions boundary added out of band to a grant that has
+/// none shows in the plan, whether it was provisioned (as the console does)
+/// or not, and one apply removes it again.
+#[test]
+fn sso_side_additions_to_a_grant_without_them_are_seen() {
+    let env = Env::start(Setup::default());
+    let g = grant();
+    env.write(&[&g]);
+    env.tf.apply();
+    let ps_arn = str_at(&env.tf.output("g"), "permission_set_arn").to_string();
+    env.call(
+        "iam",
+        "create_policy",
+        json!({
+            "PolicyName": "TeamExtra",
+            "PolicyDocument": policy_json(&["s3:ListAllMyBuckets"]).to_string(),
+        }),
+    );
+    let provision = |env: &Env| {
+        let out = env.call(
+            "sso-admin",
+            "provision_permission_set",
+            json!({"InstanceArn": env.instance_arn, "PermissionSetArn": ps_arn,
+                   "TargetId": ACCOUNT, "TargetType": "AWS_ACCOUNT"}),
+        );
+        let rid = str_at(&out["PermissionSetProvisioningStatus"], "RequestId").to_string();
+        for _ in 0..100 {
+            let s = env.call(
+                "sso-admin",
+                "describe_permission_set_provisioning_status",
+                json!({"InstanceArn": env.instance_arn, "ProvisionPermissionSetRequestId": rid}),
+            );
+            if s["PermissionSetProvisioningStatus"]["Status"] != "IN_PROGRESS" {
+                assert_eq!(
+                    s["PermissionSetProvisioningStatus"]["Status"], "SUCCEEDED",
+                    "{s}"
+                );
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("provisioning did not finish");
+    };
+
+    // Attached and provisioned, as the console does it.
+    env.call(
+        "sso-admin",
+        "attach_customer_managed_policy_reference_to_permission_set",
+        json!({"InstanceArn": env.instance_arn, "PermissionSetArn": ps_arn,
+               "CustomerManagedPolicyReference": {"Name": "TeamExtra", "Path": "/"}}),
+    );
+    provision(&env);
+    plan_repair(&env, &g, "a customer-managed policy added and provisioned");
+    let state = env.state();
+    assert_eq!(
+        permission_set_by_arn(&state, &ps_arn).unwrap()["customer_managed_policies"],
+        json!([])
+    );
+
+    // Attached, not provisioned: only the permission set knows.
+    env.call(
+        "sso-admin",
+        "attach_customer_managed_policy_reference_to_permission_set",
+        json!({"InstanceArn": env.instance_arn, "PermissionSetArn": ps_arn,
+               "CustomerManagedPolicyReference": {"Name": "TeamExtra", "Path": "/"}}),
+    );
+    plan_repair(&env, &g, "a customer-managed policy added, not provisioned");
+
+    // A boundary, not provisioned.
+    env.call(
+        "sso-admin",
+        "put_permissions_boundary_to_permission_set",
+        json!({"InstanceArn": env.instance_arn, "PermissionSetArn": ps_arn,
+               "PermissionsBoundary": {"ManagedPolicyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}}),
+    );
+    plan_repair(&env, &g, "a permissions boundary added, not provisioned");
+    assert!(
+        permission_set_by_arn(&env.state(), &ps_arn).unwrap()["permissions_boundary"].is_null(),
+        "the boundary was removed again"
+    );
+}
