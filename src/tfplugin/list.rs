@@ -28,6 +28,19 @@ pub struct ListRequest {
     pub limit: i64,
 }
 
+impl ListRequest {
+    /// The `config { ... }` block as a typed model; a `list` block without
+    /// one reads as the model's default.
+    pub fn config_as<T: serde::de::DeserializeOwned + Default>(&self) -> Result<T, Diagnostics> {
+        let invalid = |e: String| Diagnostics::from_error("Invalid list configuration", e);
+        let json = super::convert::to_json(&self.config).map_err(|e| invalid(e.to_string()))?;
+        if json.is_null() {
+            return Ok(T::default());
+        }
+        serde_json::from_value(json).map_err(|e| invalid(e.to_string()))
+    }
+}
+
 /// One object found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListResult {

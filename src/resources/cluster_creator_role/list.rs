@@ -22,7 +22,6 @@ use super::schema::NAME;
 use super::trust_grants::{self, SsoTrust};
 use crate::aws::{SdkResultExt, Service};
 use crate::provider::AwsClients;
-use crate::tfplugin::convert;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::framework::Ctx;
 use crate::tfplugin::list::{ListRequest, ListResult, ListSink};
@@ -64,16 +63,6 @@ pub fn config_schema() -> Schema {
             ..Block::default()
         },
     }
-}
-
-fn read_config(config: &Value) -> Result<ListConfig, Diagnostics> {
-    let json = convert::to_json(config)
-        .map_err(|e| Diagnostics::from_error("Invalid list configuration", e.to_string()))?;
-    if json.is_null() {
-        return Ok(ListConfig::default());
-    }
-    serde_json::from_value(json)
-        .map_err(|e| Diagnostics::from_error("Invalid list configuration", e.to_string()))
 }
 
 /// Offline checks; unknown values pass.
@@ -139,7 +128,7 @@ pub async fn list(
     req: ListRequest,
     results: &mut ListSink,
 ) -> Diagnostics {
-    let config = match read_config(&req.config) {
+    let config = match req.config_as::<ListConfig>() {
         Ok(c) => c,
         Err(d) => return d,
     };

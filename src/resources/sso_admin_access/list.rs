@@ -19,7 +19,6 @@ use super::import::{ImportId, import_parsed};
 use super::read;
 use super::schema::{ACCOUNT_ID, CLUSTER_NAMES};
 use crate::provider::ProviderState;
-use crate::tfplugin::convert;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::framework::{Ctx, ReadRequest};
 use crate::tfplugin::list::{ListRequest, ListResult, ListSink};
@@ -67,16 +66,6 @@ pub fn config_schema() -> Schema {
             ..Block::default()
         },
     }
-}
-
-fn read_config(config: &Value) -> Result<ListConfig, Diagnostics> {
-    let json = convert::to_json(config)
-        .map_err(|e| Diagnostics::from_error("Invalid list configuration", e.to_string()))?;
-    if json.is_null() {
-        return Ok(ListConfig::default());
-    }
-    serde_json::from_value(json)
-        .map_err(|e| Diagnostics::from_error("Invalid list configuration", e.to_string()))
 }
 
 /// Offline checks; unknown values pass.
@@ -142,7 +131,7 @@ pub async fn list(
     req: ListRequest,
     results: &mut ListSink,
 ) -> Diagnostics {
-    let config = match read_config(&req.config) {
+    let config = match req.config_as::<ListConfig>() {
         Ok(c) => c,
         Err(d) => return d,
     };

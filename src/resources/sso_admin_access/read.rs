@@ -252,6 +252,10 @@ async fn refresh(
         }
     };
     let managed = prior.permission_set.is_some();
+    let sso_err = |e: AwsError, summary: &'static str| {
+        let (instance_arn, ps_arn) = (instance_arn.clone(), ps_arn.clone());
+        async move { sso_read_error(clients, &instance_arn, &ps_arn, e, summary).await }
+    };
     let parts = if importing {
         ReadParts::all()
     } else {
@@ -299,16 +303,7 @@ async fn refresh(
         match permission_set::describe_name(ctx, &clients.ssoadmin, &instance_arn, &ps_arn).await {
             Ok(Some(n)) => n,
             Ok(None) => return confirm_gone(clients, &instance_arn, &ps_arn).await,
-            Err(e) => {
-                return Err(sso_read_error(
-                    clients,
-                    &instance_arn,
-                    &ps_arn,
-                    e,
-                    "Could not read the permission set",
-                )
-                .await);
-            }
+            Err(e) => return Err(sso_err(e, "Could not read the permission set").await),
         }
     };
 
@@ -398,16 +393,7 @@ async fn refresh(
 
     let managed_obs = match ps_obs {
         Ok(p) => p,
-        Err(e) => {
-            return Err(sso_read_error(
-                clients,
-                &instance_arn,
-                &ps_arn,
-                e,
-                "Could not read the permission set",
-            )
-            .await);
-        }
+        Err(e) => return Err(sso_err(e, "Could not read the permission set").await),
     };
     let mut role_seen = false;
     let ps_obs = managed_obs.map(|m| {
@@ -425,14 +411,7 @@ async fn refresh(
             return confirm_gone(clients, &instance_arn, &ps_arn).await;
         }
         Err(e) => {
-            return Err(sso_read_error(
-                clients,
-                &instance_arn,
-                &ps_arn,
-                e,
-                "Could not list the permission set's assignments",
-            )
-            .await);
+            return Err(sso_err(e, "Could not list the permission set's assignments").await);
         }
     };
     let role = match role.map_err(|e| e.to_diagnostics("Could not look up the reserved role"))? {
