@@ -256,6 +256,12 @@ mod tests {
                 .0
                 .is_empty()
         );
-        assert!(read_config(&Value::Null).is_ok());
+        let no_block = ListRequest {
+            config: Value::Null,
+            include_resource: false,
+            limit: 1,
+        };
+        let read: ListConfig = no_block.config_as().expect("a list block without config");
+        assert!(read.path_prefix.is_none() && read.name_prefix.is_none());
     }
 }
