@@ -57,12 +57,18 @@ pub struct AwsClients {
     /// Per (instance, account): the permission sets whose latest version is
     /// not provisioned there (see [`Self::sets_not_provisioned`]).
     not_provisioned: std::sync::Mutex<BTreeMap<(String, String), SetsOnce>>,
+    /// Per (identity store, kind, name): the principal's identity-store ID
+    /// (see [`Self::principal_id`]).
+    principal_ids: std::sync::Mutex<BTreeMap<(String, &'static str, String), IdOnce>>,
     sso_limiter: Arc<TokenBucket>,
     assignment_slots: AssignmentSlots,
 }
 
 /// A set of permission set ARNs, computed once and shared.
 type SetsOnce = Arc<OnceCell<BTreeSet<String>>>;
+
+/// One identity-store ID, looked up once and shared.
+type IdOnce = Arc<OnceCell<String>>;
 
 /// Who the cluster-side credentials are, from STS GetCallerIdentity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +211,36 @@ impl AwsClients {
         })
         .await
         .cloned()
+    }
+
+    /// The identity-store ID of the principal `name` of `kind` ("group" or
+    /// "user") in `identity_store`, looked up with `lookup` once per provider
+    /// process: every grant naming the same group shares one GetGroupId.
+    ///
+    /// Only a success is kept, so a misspelt name is asked again (and fails
+    /// again) rather than remembered. Keeping the ID for the process is sound
+    /// because an identity store maps a display name or user name to one
+    /// principal (both are unique attributes, see the identitystore API
+    /// reference for GetGroupId/GetUserId), and a Terraform walk runs in one
+    /// short-lived provider process.
+    pub async fn principal_id<F, Fut>(
+        &self,
+        identity_store: &str,
+        kind: &'static str,
+        name: &str,
+        lookup: F,
+    ) -> Result<String, AwsError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, AwsError>>,
+    {
+        let cell = {
+            let mut map = self.principal_ids.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry((identity_store.to_string(), kind, name.to_string()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_try_init(lookup).await.cloned()
     }
 
     /// Fails unless the cluster-side credentials belong to `expected`, with a
@@ -381,6 +417,7 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
         caller: OnceCell::new(),
         sso_instance: OnceCell::new(),
         not_provisioned: std::sync::Mutex::new(BTreeMap::new()),
+        principal_ids: std::sync::Mutex::new(BTreeMap::new()),
         sso_limiter: limiter,
         assignment_slots: AssignmentSlots::new(MAX_CONCURRENT_ASSIGNMENTS),
     })

@@ -203,13 +203,7 @@ async fn resolve_principals(
     wanted: &[(PrincipalKind, String)],
 ) -> Result<Vec<Principal>, Diagnostics> {
     let results = join_all(wanted.iter().map(|(kind, name)| async move {
-        let r = principals::resolve(
-            &env.clients.identitystore,
-            &env.identity_store_id,
-            *kind,
-            name,
-        )
-        .await;
+        let r = principals::resolve(env.clients, &env.identity_store_id, *kind, name).await;
         (kind, name, r)
     }))
     .await;

@@ -1,17 +1,16 @@
 //! Identity Center principals: names as users write them (group display
 //! names, user names) to identity-store IDs and back.
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use aws_sdk_identitystore::Client;
 use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
 use aws_smithy_types::Document;
-use futures_util::future::try_join_all;
 use regex::Regex;
 
 use super::model::PrincipalKind;
 use crate::aws::{AwsError, ErrorKind, SdkResultExt, Service};
+use crate::provider::AwsClients;
 
 /// The identity-store ID format (`PrincipalId` in sso-admin): a UUID,
 /// optionally prefixed with ten hex digits and a dash.
@@ -34,9 +33,11 @@ pub struct Principal {
     pub id: String,
 }
 
-/// Resolves one name (or passes an ID through) in `identity_store_id`.
+/// Resolves one name (or passes an ID through) in `identity_store_id`, once
+/// per provider process: grants naming the same group share the lookup
+/// ([`AwsClients::principal_id`]).
 pub async fn resolve(
-    client: &Client,
+    clients: &AwsClients,
     identity_store_id: &str,
     kind: PrincipalKind,
     name: &str,
@@ -44,6 +45,20 @@ pub async fn resolve(
     if is_principal_id(name) {
         return Ok(name.to_string());
     }
+    clients
+        .principal_id(identity_store_id, kind.noun(), name, || {
+            look_up(&clients.identitystore, identity_store_id, kind, name)
+        })
+        .await
+}
+
+/// One GetGroupId/GetUserId, with a not-found turned into the fix.
+async fn look_up(
+    client: &Client,
+    identity_store_id: &str,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<String, AwsError> {
     let (path, op) = match kind {
         PrincipalKind::Group => ("displayName", "GetGroupId"),
         PrincipalKind::User => ("userName", "GetUserId"),
@@ -102,23 +117,6 @@ pub async fn resolve(
     })
 }
 
-/// Resolves every name concurrently (the shared rate limiter paces them).
-pub async fn resolve_all(
-    client: &Client,
-    identity_store_id: &str,
-    wanted: &[(PrincipalKind, String)],
-) -> Result<Vec<Principal>, AwsError> {
-    try_join_all(wanted.iter().map(|(kind, name)| async move {
-        let id = resolve(client, identity_store_id, *kind, name).await?;
-        Ok::<_, AwsError>(Principal {
-            kind: *kind,
-            name: name.clone(),
-            id,
-        })
-    }))
-    .await
-}
-
 /// The name a principal is shown by (group display name, user name), for
 /// import; the ID itself when the principal has none.
 pub async fn display_name(
@@ -152,24 +150,6 @@ pub async fn display_name(
         .unwrap_or_else(|| id.to_string()))
 }
 
-/// `principal_ids` for the names in `wanted`, from what a prior state knew
-/// and what looks like an ID; `None` for a name that still needs a lookup.
-pub fn known_ids(
-    wanted: &[(PrincipalKind, String)],
-    prior: &BTreeMap<String, String>,
-) -> BTreeMap<String, Option<String>> {
-    wanted
-        .iter()
-        .map(|(_, name)| {
-            let id = prior
-                .get(name)
-                .cloned()
-                .or_else(|| is_principal_id(name).then(|| name.clone()));
-            (name.clone(), id)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,26 +163,5 @@ mod tests {
         assert!(!is_principal_id("EKS_Cluster_Admins"));
         assert!(!is_principal_id("9067d3e2-1234-4c3f-8a9b"));
         assert!(!is_principal_id("jane@example.com"));
-    }
-
-    #[test]
-    fn known_ids_use_prior_state_and_literal_ids() {
-        let id = "9067d3e2-1234-4c3f-8a9b-0123456789ab".to_string();
-        let prior = BTreeMap::from([(
-            "Admins".to_string(),
-            "11111111-1234-4c3f-8a9b-0123456789ab".to_string(),
-        )]);
-        let wanted = vec![
-            (PrincipalKind::Group, "Admins".to_string()),
-            (PrincipalKind::Group, id.clone()),
-            (PrincipalKind::User, "jane".to_string()),
-        ];
-        let got = known_ids(&wanted, &prior);
-        assert_eq!(
-            got["Admins"].as_deref(),
-            Some("11111111-1234-4c3f-8a9b-0123456789ab")
-        );
-        assert_eq!(got[&id].as_deref(), Some(id.as_str()));
-        assert_eq!(got["jane"], None);
     }
 }
