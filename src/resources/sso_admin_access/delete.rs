@@ -14,6 +14,14 @@
 //! Identity Center call. (A copy provisioned to another account with no
 //! assignment there, which nobody can sign in to, goes with the set if AWS
 //! allows it.)
+//!
+//! Policies are not detached before DeletePermissionSet, and never were. The
+//! API reference says only "Deletes the specified permission set." and does
+//! not promise that the inline policy, managed policies, customer-managed
+//! references and boundary go with it; it lists no error for a set that
+//! still has them, and they are parts of the set rather than objects of
+//! their own, so nothing can be left behind to orphan. Detaching first
+//! would cost one call per policy per grant for no documented gain.
 
 use std::collections::BTreeSet;
 
