@@ -283,6 +283,32 @@ impl Emulator {
         group_id: Option<&str>,
         wait: GrantWait,
     ) -> Value {
+        self.grant_with_policy(
+            region,
+            instance_arn,
+            permission_set,
+            account,
+            group_id,
+            wait,
+            None,
+        )
+    }
+
+    /// [`Emulator::grant`] with `inline_policy` put on the permission set
+    /// before the assignment, so the reserved role carries it (what a set
+    /// needs for its sessions to act, such as calling sts:AssumeRole on a
+    /// role whose trust names only the account root).
+    #[allow(clippy::too_many_arguments)]
+    pub fn grant_with_policy(
+        &self,
+        region: &str,
+        instance_arn: &str,
+        permission_set: &str,
+        account: &str,
+        group_id: Option<&str>,
+        wait: GrantWait,
+        inline_policy: Option<&Value>,
+    ) -> Value {
         let mut args = vec![
             "grant".to_string(),
             "--region".into(),
@@ -304,6 +330,9 @@ impl Emulator {
         match group_id {
             Some(id) => args.extend(["--group-id".into(), id.into()]),
             None => args.push("--no-assign".into()),
+        }
+        if let Some(policy) = inline_policy {
+            args.extend(["--inline-policy".into(), policy.to_string()]);
         }
         self.fixture(&args)
     }
