@@ -41,6 +41,10 @@ pub struct AwsRequest {
     /// or "lost_response" (the operation ran, the client got a 503).
     #[serde(default)]
     pub fault: Option<String>,
+    /// The access key ID the request was signed with (unsigned requests,
+    /// such as the access portal's, have none).
+    #[serde(default)]
+    pub access_key_id: Option<String>,
 }
 
 /// What `tools/sso_fixture.py grant` should wait for before returning.
@@ -251,6 +255,13 @@ impl Emulator {
             verdict["allowed"].as_bool().unwrap_or(false),
             verdict["reason"].as_str().unwrap_or_default().to_string(),
         )
+    }
+
+    /// Every temporary credential the emulator's STS issued:
+    /// `[{account, arn, access_key_id, secret_access_key, session_token}]`.
+    pub fn sts_sessions(&self) -> Vec<Value> {
+        let body = self.control("GET", "/_emulator/sts/sessions", None);
+        body["sessions"].as_array().cloned().unwrap_or_default()
     }
 
     /// Creates an Identity Center instance with groups and users:
