@@ -11,9 +11,6 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use support::{ACCOUNT, Emulator, GrantWait, Tf, hcl_string, provider_config};
-use terraform_provider_eks::resources::cluster_creator_role::arn_like::{
-    allows_assume_role, arn_like,
-};
 
 const ADDR: &str = "eks_cluster_creator_role.creator";
 const ROLE: &str = "EKSClusterCreator";
@@ -209,7 +206,10 @@ fn j1_shape(sso_region: &str) {
     assert!(attached.contains("arn:aws:iam::aws:policy/AWSCloudFormationFullAccess"));
 
     // Identity Center now provisions the permission set: the reserved role
-    // appears with a random suffix (and the region segment outside us-east-1).
+    // appears with a random suffix (and the region segment outside
+    // us-east-1). Its policy allows sts:AssumeRole on the creator role, as
+    // J1's set does: with the account root as the trust's principal, the
+    // trust alone does not let a role of the same account in.
     let setup =
         emu.sso_setup(json!({"region": sso_region, "groups": ["EKS_Cluster_Admins"], "users": []}));
     let instance = str_of(&setup, "instance_arn").to_string();
@@ -217,38 +217,138 @@ fn j1_shape(sso_region: &str) {
         .as_str()
         .unwrap()
         .to_string();
-    let grant = emu.grant(
+    let creator = str_of(&out, "arn");
+    let may_assume = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": creator}]});
+    let grant = emu.grant_with_policy(
         sso_region,
         &instance,
         "EKSClusterAdminAccess",
         ACCOUNT,
         Some(&group),
         GrantWait::Role,
+        Some(&may_assume),
     );
+    // The emulator's STS evaluation (tests/emulator/emu_trust.py) decides.
     let reserved = str_of(&grant, "role_arn");
-    assert!(
-        allows_assume_role(&role["trust"], reserved),
-        "{reserved} must be trusted"
-    );
-    let pattern = role["trust"]["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"][0]
-        .as_str()
-        .unwrap();
-    assert!(arn_like(pattern, reserved));
-    // A permission set whose name extends ours is not trusted.
-    let other = emu.grant(
+    let (allowed, reason) = emu.can_assume(reserved, creator);
+    assert!(allowed, "{reserved} must be trusted: {reason}");
+    // A permission set whose name extends ours, with the same policy, is
+    // refused by the trust policy.
+    let other = emu.grant_with_policy(
         sso_region,
         &instance,
         "EKSClusterAdminAccess_Extra",
         ACCOUNT,
         Some(&group),
         GrantWait::Role,
+        Some(&may_assume),
     );
-    assert!(!allows_assume_role(
-        &role["trust"],
-        str_of(&other, "role_arn")
-    ));
+    let (allowed, reason) = emu.can_assume(str_of(&other, "role_arn"), creator);
+    assert!(!allowed, "a look-alike set must not be trusted: {reason}");
+    assert!(reason.contains("trust policy"), "{reason}");
     // Nothing about the role changed because the reserved role appeared.
     assert!(tf.plan_is_empty());
+}
+
+/// The principals a rendered trust must admit and refuse, by the
+/// emulator's AssumeRole evaluation. Every principal's own policy allows
+/// sts:AssumeRole on anything, so each refusal is the trust policy's.
+#[test]
+fn trust_admits_exactly_the_intended_principals() {
+    let emu = Emulator::start();
+    let may_assume_anything = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]});
+    let ec2 = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let principal = |account: &str, path: &str, name: &str| -> String {
+        let made = emu.create_role(json!({
+            "account": account, "name": name, "path": path, "trust_policy": ec2,
+            "inline_policies": {"assume": may_assume_anything},
+        }));
+        str_of(&made, "arn").to_string()
+    };
+    const RESERVED: &str = "/aws-reserved/sso.amazonaws.com/";
+    const WEST: &str = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
+    const SET: &str = "AWSReservedSSO_EKSClusterAdminAccess";
+    // Role names are unique in an account, whatever the path: each variant
+    // gets a suffix of its own.
+    let east = principal(ACCOUNT, RESERVED, &format!("{SET}_4ffa4321e413c0b0"));
+    let east_again = principal(ACCOUNT, RESERVED, &format!("{SET}_0123456789abcdef"));
+    let west = principal(ACCOUNT, WEST, &format!("{SET}_aaaaaaaaaaaaaaaa"));
+    let west_again = principal(ACCOUNT, WEST, &format!("{SET}_bbbbbbbbbbbbbbbb"));
+    let ci = principal(ACCOUNT, "/", "ci");
+    let ops = principal(ACCOUNT, WEST, "AWSReservedSSO_Ops_cccccccccccccccc");
+    let look_alikes = [
+        // A permission set whose name extends ours.
+        principal(ACCOUNT, RESERVED, &format!("{SET}_Extra_dddddddddddddddd")),
+        principal(ACCOUNT, WEST, &format!("{SET}_Extra_eeeeeeeeeeeeeeee")),
+        // A suffix one short, one long.
+        principal(ACCOUNT, RESERVED, &format!("{SET}_fffffffffffffff")),
+        principal(ACCOUNT, WEST, &format!("{SET}_11111111111111111")),
+        // The right name outside the reserved path, or under a look-alike one.
+        principal(ACCOUNT, "/", &format!("{SET}_2222222222222222")),
+        principal(
+            ACCOUNT,
+            "/evil/aws-reserved/sso.amazonaws.com/",
+            &format!("{SET}_3333333333333333"),
+        ),
+        // The same role in another account.
+        principal("999988887777", RESERVED, &format!("{SET}_4444444444444444")),
+        principal("999988887777", WEST, &format!("{SET}_5555555555555555")),
+        // Neither trusted exactly nor by the pattern.
+        principal(ACCOUNT, "/", "other"),
+        principal(ACCOUNT, "/", "AWSReservedSSO_Ops_6666666666666666"),
+    ];
+
+    let tf = Tf::new(&emu);
+    let body = format!(
+        "  trusted_permission_sets        = [\"EKSClusterAdminAccess\"]\n  trusted_role_arns              = [{}]\n  trusted_principal_arn_patterns = [\"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Ops_*\"]",
+        hcl_string(&ci)
+    );
+    // The same role under each Identity Center home region: the path of its
+    // reserved roles has the region segment outside us-east-1 only.
+    for (sso_region, trusted_sets, other_region) in [
+        ("us-east-1", [&east, &east_again], [&west, &west_again]),
+        ("eu-west-1", [&west, &west_again], [&east, &east_again]),
+    ] {
+        tf.write(&config(&emu, sso_region, "", &body));
+        tf.apply();
+        let creator = str_of(&tf.output("role"), "arn").to_string();
+        for admitted in trusted_sets.into_iter().chain([&ci, &ops]) {
+            let (allowed, reason) = emu.can_assume(admitted, &creator);
+            assert!(
+                allowed,
+                "[{sso_region}] {admitted} must be trusted: {reason}"
+            );
+        }
+        for refused in look_alikes.iter().chain(other_region) {
+            let (allowed, reason) = emu.can_assume(refused, &creator);
+            assert!(
+                !allowed,
+                "[{sso_region}] {refused} must not be trusted: {reason}"
+            );
+            assert!(
+                reason.contains("trust policy"),
+                "[{sso_region}] {refused}: {reason}"
+            );
+        }
+        // Never a wildcard principal: each grant goes through this account's
+        // root or names a role exactly.
+        let role = iam_role(&emu);
+        for st in role["trust"]["Statement"].as_array().expect("statements") {
+            let principals = &st["Principal"]["AWS"];
+            let list: Vec<&str> = match principals {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                other => panic!("unexpected principal {other}"),
+            };
+            for p in list {
+                assert!(!p.contains(['*', '?']), "wildcard principal {p} in {st}");
+            }
+        }
+    }
+    tf.destroy();
 }
 
 #[test]

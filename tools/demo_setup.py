@@ -14,7 +14,8 @@ example HCL itself stays the same as against real AWS.
 The world spec:
 
   {"config": {...emulator timing knobs...},
-   "sso": {"region": "us-east-1", "groups": ["EKS_Cluster_Admins"], "users": ["eksadmin"]},
+   "sso": {"region": "us-east-1", "groups": ["EKS_Cluster_Admins"], "users": ["eksadmin"],
+           "memberships": {"EKS_Cluster_Admins": ["eksadmin"]}},
    "management_account": "123456789012",
    "accounts": {"111122223333": {"org_role": "OrganizationAccountAccessRole",
                                   "clusters": [{"region": "us-east-1", "name": "blog-cluster"}]}}}
@@ -106,7 +107,12 @@ def world(endpoint, spec):
             endpoint,
             "POST",
             "/_emulator/sso/setup",
-            {"region": sso["region"], "groups": sso.get("groups", []), "users": sso.get("users", [])},
+            {
+                "region": sso["region"],
+                "groups": sso.get("groups", []),
+                "users": sso.get("users", []),
+                "memberships": sso.get("memberships", {}),
+            },
         )
     management = spec.get("management_account", MANAGEMENT_ACCOUNT)
     summary["accounts"] = {}

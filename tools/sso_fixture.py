@@ -8,7 +8,10 @@ exercises the same API surface as the real service. Prints one JSON object.
 
   sso_fixture.py grant --endpoint URL --region R --instance-arn ARN \
       --name PS --account ACCOUNT [--group-id ID | --no-assign] \
-      [--wait nothing|assignment|role] [--timeout SECONDS]
+      [--wait nothing|assignment|role] [--timeout SECONDS] [--inline-policy JSON]
+
+--inline-policy puts that document on the permission set before the
+assignment, so the reserved role Identity Center creates carries it.
 """
 
 import argparse
@@ -50,6 +53,12 @@ def grant(args):
         SessionDuration="PT1H",
     )["PermissionSet"]
     result = {"permission_set_arn": ps["PermissionSetArn"], "name": args.name}
+    if args.inline_policy:
+        sso.put_inline_policy_to_permission_set(
+            InstanceArn=args.instance_arn,
+            PermissionSetArn=ps["PermissionSetArn"],
+            InlinePolicy=args.inline_policy,
+        )
     if args.no_assign:
         print(json.dumps(result))
         return 0
@@ -114,6 +123,7 @@ def main():
     who.add_argument("--no-assign", action="store_true")
     g.add_argument("--wait", choices=["nothing", "assignment", "role"], default="role")
     g.add_argument("--timeout", type=float, default=60.0)
+    g.add_argument("--inline-policy", help="an IAM policy document (JSON) for the permission set")
     args = parser.parse_args()
     return grant(args)
 

@@ -156,6 +156,72 @@ fn is_secret(name: &str) -> bool {
 
 const REDACTED: &str = "[redacted]";
 
+/// Masks the values of credential-like names *inside* a value's text, which
+/// [`is_secret`] on the field's own name cannot see: libraries log whole
+/// structs through `Debug` (`Credentials { access_key_id: "…", .. }`,
+/// header maps with `"authorization": "…"`, `token=…`). A quoted string or a
+/// bare word that follows such a name and a `:` or `=` is replaced; every
+/// other byte is kept, so the line stays readable.
+fn mask_nested(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    // The last name seen, and whether a `:`/`=` followed it.
+    let mut key: Option<String> = None;
+    let mut after_sep = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let masking = after_sep && key.as_deref().is_some_and(is_secret);
+        if c == '"' {
+            let start = i;
+            let mut literal = String::new();
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    i += 1;
+                }
+                literal.push(chars[i]);
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            if masking {
+                out.push('"');
+                out.push_str(REDACTED);
+                out.push('"');
+                key = None;
+            } else {
+                out.extend(&chars[start..i]);
+                key = Some(literal);
+            }
+            after_sep = false;
+        } else if c.is_alphanumeric() || c == '_' || c == '-' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '-')) {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            if masking {
+                out.push_str(REDACTED);
+                key = None;
+            } else {
+                out.push_str(&word);
+                key = Some(word);
+            }
+            after_sep = false;
+        } else {
+            if (c == ':' || c == '=') && key.is_some() && !after_sep {
+                after_sep = true;
+            } else if !c.is_whitespace() {
+                key = None;
+                after_sep = false;
+            }
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
 #[derive(Default)]
 struct Fields {
     message: String,
@@ -166,13 +232,17 @@ impl Fields {
     fn put(&mut self, field: &Field, value: Json) {
         let name = field.name();
         if name == "message" {
-            match value {
-                Json::String(s) => self.message = s,
-                other => self.message = other.to_string(),
-            }
+            self.message = match value {
+                Json::String(s) => mask_nested(&s),
+                other => mask_nested(&other.to_string()),
+            };
         } else if is_secret(name) {
             self.extra.insert(name.to_string(), Json::from(REDACTED));
         } else {
+            let value = match value {
+                Json::String(s) => Json::from(mask_nested(&s)),
+                other => other,
+            };
             self.extra.insert(name.to_string(), value);
         }
     }
@@ -291,6 +361,36 @@ mod tests {
         assert!(is_secret("password"));
         assert!(!is_secret("type_name"));
         assert!(!is_secret("region"));
+    }
+
+    #[test]
+    fn credential_like_names_inside_values_are_masked() {
+        // The shape aws-config's Debug of a profile credentials chain has.
+        let chain = r#"ProfileChain { base: AccessKey(Credentials { provider_name: "ProfileFile", access_key_id: "ASIACANARY0123456789", secret_access_key: "** redacted **", expires_after: "never" }), chain: [] }"#;
+        let masked = mask_nested(chain);
+        assert!(!masked.contains("ASIACANARY0123456789"), "{masked}");
+        assert!(
+            masked.contains(r#"access_key_id: "[redacted]""#),
+            "{masked}"
+        );
+        assert!(
+            masked.contains(r#"provider_name: "ProfileFile""#),
+            "{masked}"
+        );
+        assert!(masked.contains(r#"expires_after: "never""#), "{masked}");
+        // Quoted names (header maps), `=` and bare words, escapes inside strings.
+        let headers = r#"{"authorization": "AWS4-HMAC-SHA256 Credential=AKIA1/x", "host": "h"} token=abc123 region=us-east-1 note="a \"quoted\" word""#;
+        let masked = mask_nested(headers);
+        assert!(
+            !masked.contains("AKIA1") && !masked.contains("abc123"),
+            "{masked}"
+        );
+        assert!(masked.contains(r#""host": "h""#), "{masked}");
+        assert!(masked.contains("region=us-east-1"), "{masked}");
+        assert!(masked.contains(r#"note="a \"quoted\" word""#), "{masked}");
+        // Text without credential-like names is unchanged.
+        let plain = r#"resolving endpoint: Params { region: Some("us-east-1"), endpoint: Some("http://127.0.0.1:1") }"#;
+        assert_eq!(mask_nested(plain), plain);
     }
 
     #[test]

@@ -36,7 +36,7 @@ from emu_eks import AccessEntries, ensure_cluster_fields, match_route, validate_
 from emu_portal import Portal
 from emu_portal import operation_for as portal_operation
 from emu_sso import SsoAdmin
-from emu_trust import authorize_assume_role, caller_for_key, simulate
+from emu_trust import authorize_assume_role, caller_for_key, issued_sessions, simulate
 from emu_sts import WebIdentity
 
 RE_CRED_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
@@ -225,7 +225,7 @@ class Emulator:
                 if self.faults.fire(service, operation, ("lost_response",)):
                     fault = "lost_response"
                     resp = render_error(service, fault_error(service, fault))
-        self.log.add(service, operation, account, region, resp.status, fault)
+        self.log.add(service, operation, account, region, resp.status, fault, access_key)
         return resp
 
     def _dispatch(
@@ -364,6 +364,9 @@ class Emulator:
                 return {"requests": []}
         if (method, path) == ("GET", "/sts/web-identity"):
             return {"calls": list(self.web_identity.calls)}
+        if (method, path) == ("GET", "/sts/sessions"):
+            with LOCKS.hold("iam"):
+                return {"sessions": issued_sessions()}
         if (method, path) == ("POST", "/sso/setup"):
             with LOCKS.hold("sso", "identitystore"):
                 return self.sso_setup(body)

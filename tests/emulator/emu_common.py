@@ -460,7 +460,16 @@ class RequestLog:
         self.lock = threading.Lock()
         self.entries: list[dict] = []
 
-    def add(self, service: str, operation: str, account: str, region: str, status: int, fault: str | None = None) -> None:
+    def add(
+        self,
+        service: str,
+        operation: str,
+        account: str,
+        region: str,
+        status: int,
+        fault: str | None = None,
+        access_key_id: str | None = None,
+    ) -> None:
         entry = {
             "service": service,
             "operation": operation,
@@ -471,6 +480,10 @@ class RequestLog:
         }
         if fault:
             entry["fault"] = fault
+        # The key ID the request was signed with, as CloudTrail records it
+        # (`userIdentity.accessKeyId`); never the secret, which SigV4 never sends.
+        if access_key_id:
+            entry["access_key_id"] = access_key_id
         with self.lock:
             self.entries.append(entry)
 

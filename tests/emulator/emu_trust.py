@@ -263,3 +263,27 @@ def simulate(body: dict) -> dict:
         caller = caller_for_arn(principal_arn, params["RoleSessionName"])
         allowed, reason = decide(caller, role_arn, params)
     return {"allowed": allowed, "reason": reason}
+
+
+def issued_sessions() -> list[dict]:
+    """The control API's GET /_emulator/sts/sessions: every temporary
+    credential STS has handed out (AssumeRole, AssumeRoleWithWebIdentity and
+    the portal's GetRoleCredentials all go through moto's STS), secret parts
+    included, so a test can check that a client never writes them anywhere
+    (iam lock held)."""
+    from moto.sts.models import sts_backends
+
+    out = []
+    for account, parts in list(sts_backends.items()):
+        sts = dict.get(parts, "aws")
+        for assumed in list(getattr(sts, "assumed_roles", [])):
+            out.append(
+                {
+                    "account": account,
+                    "arn": assumed.arn,
+                    "access_key_id": assumed.access_key_id,
+                    "secret_access_key": assumed.secret_access_key,
+                    "session_token": assumed.session_token,
+                }
+            )
+    return out

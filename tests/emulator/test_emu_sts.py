@@ -51,6 +51,16 @@ def client(endpoint, service, **creds):
 
 
 def member_iam(endpoint):
+    # STS checks the role's trust (emu_trust.py), so the member account and
+    # its OrganizationAccountAccessRole must exist, as AWS Organizations
+    # creates them (control API, idempotent).
+    req = urllib.request.Request(
+        f"{endpoint}/_emulator/accounts",
+        data=json.dumps({"account": MEMBER}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(req, timeout=30).read()
     c = client(endpoint, "sts").assume_role(
         RoleArn=f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole", RoleSessionName="setup"
     )["Credentials"]

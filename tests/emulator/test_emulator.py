@@ -680,14 +680,26 @@ def test_request_log(emu):
     emu.client("sso-admin", "eu-west-1").list_instances()
     emu.client("iam", creds=creds).create_role(RoleName="dev", AssumeRolePolicyDocument=TRUST_EC2)
     log = emu.ctl("GET", "/requests")["requests"]
-    read = {"mutating": False}
+    mgmt = {"mutating": False, "access_key_id": "testing"}
+    read = {"mutating": False, "access_key_id": creds["aws_access_key_id"]}
     assert log == [
-        {"service": "sts", "operation": "AssumeRole", "account": MGMT, "region": "us-east-1", "status": 200, **read},
+        {"service": "sts", "operation": "AssumeRole", "account": MGMT, "region": "us-east-1", "status": 200, **mgmt},
         {"service": "eks", "operation": "DescribeCluster", "account": MEMBER, "region": "eu-west-1", "status": 200, **read},
         {"service": "eks", "operation": "DescribeAccessEntry", "account": MEMBER, "region": "eu-west-1", "status": 404, **read},
-        {"service": "sso-admin", "operation": "ListInstances", "account": MGMT, "region": "eu-west-1", "status": 200, **read},
-        {"service": "iam", "operation": "CreateRole", "account": MEMBER, "region": "us-east-1", "status": 200, "mutating": True},
+        {"service": "sso-admin", "operation": "ListInstances", "account": MGMT, "region": "eu-west-1", "status": 200, **mgmt},
+        {"service": "iam", "operation": "CreateRole", "account": MEMBER, "region": "us-east-1", "status": 200, "mutating": True,
+         "access_key_id": creds["aws_access_key_id"]},
     ]
+    # The session STS issued, secrets included, for leak checks.
+    sessions = emu.ctl("GET", "/sts/sessions")["sessions"]
+    assert {
+        "account": MEMBER,
+        "arn": f"arn:aws:sts::{MEMBER}:assumed-role/{ORG_ROLE}/" + sessions[0]["arn"].rsplit("/", 1)[1],
+        "access_key_id": creds["aws_access_key_id"],
+        "secret_access_key": creds["aws_secret_access_key"],
+        "session_token": creds["aws_session_token"],
+    } == sessions[0]
+    assert len(sessions) == 1
     emu.ctl("DELETE", "/requests")
     assert emu.ctl("GET", "/requests") == {"requests": []}
 

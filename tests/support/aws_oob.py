@@ -22,6 +22,11 @@ Prints one JSON object on stdout.
       Removes the account assignment, waits until IAM Identity Center has
       deleted the reserved role, assigns again and waits for the new role
       (which carries a new suffix). Prints the old and new role ARNs.
+
+  Both take --iam-role-arn ARN when the account is not the caller's own: the
+  reserved role is then looked up in IAM as that role (for example the member
+  account's OrganizationAccountAccessRole), the way an administrator checks a
+  member account.
 """
 
 import argparse
@@ -36,14 +41,27 @@ import boto3
 RESERVED_PATH = "/aws-reserved/sso.amazonaws.com/"
 
 
-def client(service, args, region=None):
-    return boto3.client(
-        service,
-        region_name=region or args.region,
-        endpoint_url=args.endpoint,
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
-    )
+def client(service, args, region=None, creds=None):
+    keys = creds or {
+        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+    }
+    return boto3.client(service, region_name=region or args.region, endpoint_url=args.endpoint, **keys)
+
+
+def iam_client(args):
+    """IAM of the assignment's account: the caller's own, or the account of
+    --iam-role-arn through STS AssumeRole."""
+    role_arn = getattr(args, "iam_role_arn", None)
+    if not role_arn:
+        return client("iam", args, region="us-east-1")
+    c = client("sts", args).assume_role(RoleArn=role_arn, RoleSessionName="aws-oob")["Credentials"]
+    creds = {
+        "aws_access_key_id": c["AccessKeyId"],
+        "aws_secret_access_key": c["SecretAccessKey"],
+        "aws_session_token": c["SessionToken"],
+    }
+    return client("iam", args, region="us-east-1", creds=creds)
 
 
 def call(args):
@@ -109,11 +127,11 @@ def assign(args):
     )
     out = {"role_arn": None, "role_name": None}
     own_account = client("sts", args).get_caller_identity()["Account"]
-    if args.account == own_account:
+    if args.account == own_account or args.iam_role_arn:
         name = sso.describe_permission_set(
             InstanceArn=args.instance_arn, PermissionSetArn=args.permission_set_arn
         )["PermissionSet"]["Name"]
-        role = wait_roles(client("iam", args, region="us-east-1"), name, True, deadline)[0]
+        role = wait_roles(iam_client(args), name, True, deadline)[0]
         out = {"role_arn": role["Arn"], "role_name": role["RoleName"]}
     print(json.dumps(out))
     return 0
@@ -121,7 +139,7 @@ def assign(args):
 
 def reassign(args):
     sso = client("sso-admin", args)
-    iam = client("iam", args, region="us-east-1")
+    iam = iam_client(args)
     deadline = time.monotonic() + args.timeout
     name = sso.describe_permission_set(
         InstanceArn=args.instance_arn, PermissionSetArn=args.permission_set_arn
@@ -181,6 +199,7 @@ def main():
         r.add_argument("--principal-type", required=True, choices=["GROUP", "USER"])
         r.add_argument("--principal-id", required=True)
         r.add_argument("--timeout", type=float, default=60.0)
+        r.add_argument("--iam-role-arn", help="role to read the account's IAM as, when it is not the caller's")
 
     args = parser.parse_args()
     return {"call": call, "assign": assign, "reassign": reassign}[args.command](args)

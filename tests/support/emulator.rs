@@ -41,6 +41,10 @@ pub struct AwsRequest {
     /// or "lost_response" (the operation ran, the client got a 503).
     #[serde(default)]
     pub fault: Option<String>,
+    /// The access key ID the request was signed with (unsigned requests,
+    /// such as the access portal's, have none).
+    #[serde(default)]
+    pub access_key_id: Option<String>,
 }
 
 /// What `tools/sso_fixture.py grant` should wait for before returning.
@@ -253,6 +257,13 @@ impl Emulator {
         )
     }
 
+    /// Every temporary credential the emulator's STS issued:
+    /// `[{account, arn, access_key_id, secret_access_key, session_token}]`.
+    pub fn sts_sessions(&self) -> Vec<Value> {
+        let body = self.control("GET", "/_emulator/sts/sessions", None);
+        body["sessions"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Creates an Identity Center instance with groups and users:
     /// `{region, groups: [..], users: [..]}` ->
     /// `{instance_arn, identity_store_id, groups: {name: id}, users: {name: id}}`.
@@ -283,6 +294,32 @@ impl Emulator {
         group_id: Option<&str>,
         wait: GrantWait,
     ) -> Value {
+        self.grant_with_policy(
+            region,
+            instance_arn,
+            permission_set,
+            account,
+            group_id,
+            wait,
+            None,
+        )
+    }
+
+    /// [`Emulator::grant`] with `inline_policy` put on the permission set
+    /// before the assignment, so the reserved role carries it (what a set
+    /// needs for its sessions to act, such as calling sts:AssumeRole on a
+    /// role whose trust names only the account root).
+    #[allow(clippy::too_many_arguments)]
+    pub fn grant_with_policy(
+        &self,
+        region: &str,
+        instance_arn: &str,
+        permission_set: &str,
+        account: &str,
+        group_id: Option<&str>,
+        wait: GrantWait,
+        inline_policy: Option<&Value>,
+    ) -> Value {
         let mut args = vec![
             "grant".to_string(),
             "--region".into(),
@@ -304,6 +341,9 @@ impl Emulator {
         match group_id {
             Some(id) => args.extend(["--group-id".into(), id.into()]),
             None => args.push("--no-assign".into()),
+        }
+        if let Some(policy) = inline_policy {
+            args.extend(["--inline-policy".into(), policy.to_string()]);
         }
         self.fixture(&args)
     }

@@ -11,12 +11,13 @@
 //! - [`trust_policy`] renders the trust, [`trust_grants`] reads trusts back
 //!   (by meaning, for import and for listing); [`presets`], [`policy_doc`]:
 //!   the permissions documents (whose meaning [`crate::aws::policy_json`]
-//!   compares);
-//! - [`arn_like`]: an `ArnLike` evaluator that proves the trust policy admits
-//!   exactly the intended reserved roles.
+//!   compares).
+//!
+//! Whether a rendered trust admits the intended principals is IAM's
+//! evaluation, which the provider never needs: the tests ask the emulator's
+//! STS (tests/emulator/emu_trust.py).
 
 pub mod apply;
-pub mod arn_like;
 pub mod derive;
 pub mod generate;
 pub mod iam_ops;
