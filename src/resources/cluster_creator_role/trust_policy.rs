@@ -215,6 +215,19 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// What the resource renders is a trust policy by IAM's grammar (the
+    /// shared validator), and would be refused as an identity policy.
+    #[test]
+    fn rendered_trust_follows_iams_trust_grammar() {
+        use crate::aws::policy_grammar::{PolicyKind, check};
+        let got = render(
+            &ctx("eu-west-1"),
+            &trusted(&["A"], &["arn:aws:iam::111122223333:role/a"], &[]),
+        );
+        assert_eq!(check(&got, PolicyKind::Trust).map(|s| s.len()), Ok(2));
+        assert!(check(&got, PolicyKind::Identity).is_err());
+    }
+
     #[test]
     fn pattern_matches_reserved_roles_with_and_without_region() {
         let east = permission_set_pattern(&ctx("us-east-1"), "EKSClusterAdminAccess");
