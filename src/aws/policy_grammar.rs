@@ -48,9 +48,10 @@ pub const TRUST_POLICY_DEFAULT_MAX_CHARS: usize = 2_048;
 /// 32,768 characters (sso-admin API reference, PutInlinePolicyToPermissionSet).
 pub const PERMISSION_SET_INLINE_MAX_CHARS: usize = 32_768;
 /// The same policy's limit without whitespace, 10,240 (IAM Identity Center
-/// quotas, "Maximum size of inline policy per permission set"). It matches
-/// IAM's aggregate limit for a role's inline policies, because the set is
-/// provisioned as the reserved role's inline policy.
+/// quotas, "Maximum size of inline policy per permission set"): the same
+/// figure as IAM's aggregate limit for a role's inline policies
+/// (reference_iam-quotas.html), and the set lands in the account as the
+/// reserved role's inline policy.
 pub const PERMISSION_SET_INLINE_MAX_COUNTED: usize = 10_240;
 
 /// Characters IAM counts towards its size limits: all but whitespace.
