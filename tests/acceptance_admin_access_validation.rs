@@ -11,6 +11,7 @@ mod support;
 
 use serde_json::Value;
 use support::admin_access::*;
+use support::terraform::{hcl_string, provider_config};
 
 struct Case {
     what: &'static str,
@@ -78,6 +79,18 @@ fn cases() -> Vec<Case> {
         }),
         case("invalid policy JSON", &["{not json"], |g| {
             ps(g).inline_policy = Some("\"{not json\"".into())
+        }),
+        // IAM's grammar, the same validator as the creator role's
+        // additional_policy_json (issue 11).
+        case("inline policy Effect = \"Permit\"", &["Permit"], |g| {
+            ps(g).inline_policy = Some(
+                "jsonencode({ Version = \"2012-10-17\", Statement = [{ Effect = \"Permit\", Action = \"eks:*\", Resource = \"*\" }] })".into(),
+            )
+        }),
+        case("inline policy Version 2020-01-01", &["2020-01-01"], |g| {
+            ps(g).inline_policy = Some(
+                "jsonencode({ Version = \"2020-01-01\", Statement = [{ Effect = \"Allow\", Action = \"eks:*\", Resource = \"*\" }] })".into(),
+            )
         }),
         case("policy without Statement", &["2012-10-17"], |g| {
             ps(g).inline_policy = Some("jsonencode({ Version = \"2012-10-17\" })".into())
@@ -194,19 +207,30 @@ fn marker_lines(text: &str, markers: &[&str]) -> Vec<u64> {
 /// Checks one case; returns a description of what is wrong, if anything.
 fn check(env: &Env, c: &Case) -> Option<String> {
     let config = env.config(&c.grant.render());
-    env.tf.write(&config);
-    let lines = marker_lines(&config, c.markers);
+    check_config(env, c.what, &config, c.markers, c.at_plan)
+}
+
+/// Writes `config`, expects an error diagnostic on a line holding one of
+/// `markers` (from validate, or from plan when `at_plan`), and a failed plan.
+fn check_config(
+    env: &Env,
+    what: &str,
+    config: &str,
+    markers: &[&str],
+    at_plan: bool,
+) -> Option<String> {
+    env.tf.write(config);
+    let lines = marker_lines(config, markers);
     if lines.is_empty() {
         return Some(format!(
-            "{}: test bug, markers {:?} not in config",
-            c.what, c.markers
+            "{what}: test bug, markers {markers:?} not in config"
         ));
     }
 
-    let diags = if c.at_plan {
+    let diags = if at_plan {
         let out = env.tf.run(&["plan", "-json", "-no-color", "-input=false"]);
         if out.success() {
-            return Some(format!("{}: plan accepted it\n{out}", c.what));
+            return Some(format!("{what}: plan accepted it\n{out}"));
         }
         out.stdout
             .lines()
@@ -218,7 +242,7 @@ fn check(env: &Env, c: &Case) -> Option<String> {
         let out = env.tf.run(&["validate", "-json", "-no-color"]);
         let doc: Value = out.json();
         if doc["valid"] != false {
-            return Some(format!("{}: validate accepted it\n{out}", c.what));
+            return Some(format!("{what}: validate accepted it\n{out}"));
         }
         doc["diagnostics"].as_array().cloned().unwrap_or_default()
     };
@@ -230,15 +254,14 @@ fn check(env: &Env, c: &Case) -> Option<String> {
     });
     if !pointed {
         return Some(format!(
-            "{}: no error diagnostic on line(s) {lines:?} (the attribute path is missing or wrong): {:#}",
-            c.what,
+            "{what}: no error diagnostic on line(s) {lines:?} (the attribute path is missing or wrong): {:#}",
             Value::Array(diags.clone())
         ));
     }
 
     let plan = env.tf.plan_raw();
     if plan.success() || plan.code.is_none() {
-        return Some(format!("{}: plan did not fail\n{plan}", c.what));
+        return Some(format!("{what}: plan did not fail\n{plan}"));
     }
     None
 }
@@ -250,7 +273,25 @@ fn bad_inputs_fail_with_an_attribute_path_and_no_aws_call() {
     assert!(cases.len() >= 15, "the issue asks for at least 15 cases");
     env.emulator.clear_requests();
 
-    let failures: Vec<String> = cases.iter().filter_map(|c| check(&env, c)).collect();
+    let mut failures: Vec<String> = cases.iter().filter_map(|c| check(&env, c)).collect();
+    // The provider's default_tags follow the resource tags' rule (issue 11):
+    // Terraform validates the provider block too, so the same holds there.
+    let sso = format!(
+        "  sso {{\n    region = {}\n  }}\n  default_tags {{\n    tags = {{ \"AWS:team\" = \"platform\" }}\n  }}\n",
+        hcl_string(&env.sso_region)
+    );
+    let config = format!(
+        "{}\n{}",
+        provider_config(&env.emulator, &env.region, &sso),
+        base().render()
+    );
+    failures.extend(check_config(
+        &env,
+        "default_tags key with the AWS: prefix",
+        &config,
+        &["AWS:team"],
+        false,
+    ));
     let requests = env.emulator.requests();
     assert!(
         failures.is_empty(),

@@ -694,6 +694,22 @@ fn bad_inputs_are_rejected_before_any_aws_call() {
             ),
             "Invalid additional_policy_json",
         ),
+        // The grammar inline_policy shares (issue 11): the message names the
+        // statement's element.
+        (
+            "additional_policy_json",
+            format!(
+                "{ps}  additional_policy_json = jsonencode({{ Version = \"2012-10-17\", Statement = [{{ Effect = \"Permit\", Action = \"s3:*\", Resource = \"*\" }}] }})"
+            ),
+            "Statement[0].Effect",
+        ),
+        (
+            "additional_policy_json",
+            format!(
+                "{ps}  additional_policy_json = jsonencode({{ Version = \"2020-01-01\", Statement = [{{ Effect = \"Allow\", Action = \"s3:*\", Resource = \"*\" }}] }})"
+            ),
+            "Version: \"2020-01-01\" is not a policy language version",
+        ),
         (
             "trusted_role_arns",
             format!("{ps}  trusted_role_arns = [\"arn:aws:iam::{ACCOUNT}:role/*\"]"),

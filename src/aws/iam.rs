@@ -130,6 +130,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn decode_handles_encoded_and_plain() {
+        assert_eq!(decode_policy_document("%7B%22a%22%3A1%7D"), r#"{"a":1}"#);
+        assert_eq!(decode_policy_document(r#"{"a":"100%"}"#), r#"{"a":"100%"}"#);
+    }
+
+    #[test]
     fn regex_is_anchored_and_exact() {
         let re = reserved_role_regex("Admin");
         assert!(re.is_match("AWSReservedSSO_Admin_0123456789abcdef"));

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod http;
 pub mod iam;
 pub mod limiter;
+pub mod policy_grammar;
 pub mod policy_json;
 pub mod retry;
 pub mod service;

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::aws::tags;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::value::Value;
 use crate::validate;
@@ -155,27 +156,14 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
 
-    if let Value::Map(tags) = config.attr("default_tags").attr("tags") {
-        for (k, v) in tags {
-            let path = p("default_tags").then_attr("tags").then_key(k);
-            if k.is_empty() || k.chars().count() > 128 {
-                d.attribute_error(
-                    path.clone(),
-                    "Invalid tag key",
-                    format!("Tag keys must be 1 to 128 characters, got {k:?}."),
-                );
-            }
-            if let Value::String(s) = v
-                && s.chars().count() > 256
-            {
-                d.attribute_error(
-                    path,
-                    "Invalid tag value",
-                    format!("The value of tag {k:?} is longer than 256 characters."),
-                );
-            }
-        }
-    }
+    // Default tags land on the same objects as resource tags, so the same
+    // rule applies, `aws:` prefix included.
+    tags::check_tags(
+        &mut d,
+        config.attr("default_tags").attr("tags"),
+        p("default_tags").then_attr("tags"),
+        None,
+    );
     d
 }
 
@@ -488,6 +476,20 @@ mod tests {
                 "sso.region",
             ]
         );
+    }
+
+    #[test]
+    fn reserved_default_tag_keys_are_refused_at_the_key() {
+        let tags = Value::Map(
+            [
+                ("AWS:team".to_string(), s("platform")),
+                ("team".to_string(), s("platform")),
+            ]
+            .into(),
+        );
+        let d = validate(&obj(&[("default_tags", obj(&[("tags", tags)]))]));
+        assert_eq!(paths(&d), vec!["default_tags.tags[\"AWS:team\"]"]);
+        assert!(d.0[0].detail.contains("reserves"), "{}", d.0[0].detail);
     }
 
     #[test]

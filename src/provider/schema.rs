@@ -146,7 +146,8 @@ pub fn provider_schema() -> Schema {
                         attributes: vec![Attribute::optional(
                             "tags",
                             CtyType::map(CtyType::String),
-                            "Tag keys and values, e.g. `{ team = \"platform\" }`.",
+                            "Tag keys and values, e.g. `{ team = \"platform\" }`. The rules of resource `tags` apply: \
+                             keys of 1-128 letters, digits, spaces and `_.:/=+-@`, never starting with `aws:` (in any case).",
                         )],
                         ..Block::default()
                     },

@@ -515,6 +515,9 @@ class SsoAdmin:
         if params.get("RelayState") is not None:
             self._check("RelayState", params["RelayState"], None, 1, 240)
         self._guard_write(ps)
+        # An omitted Description is left as it is: the API reference gives
+        # Description a length of 1 to 700, so no value could clear it (the
+        # provider treats an unset description as "keep AWS's" for this reason).
         if params.get("Description") is not None:
             ps.description = params["Description"]
         if params.get("SessionDuration") is not None:

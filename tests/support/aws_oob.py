@@ -17,6 +17,11 @@ Prints one JSON object on stdout.
       assignment has succeeded (and, in the caller's own account, until IAM
       shows the reserved role). Prints the role's ARN and name when known.
 
+  aws_oob.py --endpoint URL --region R unassign --instance-arn ARN
+      --permission-set-arn ARN --account ID --principal-type GROUP --principal-id ID
+      Removes one account assignment and waits until the deletion has
+      succeeded. Prints {"deleted": true}.
+
   aws_oob.py --endpoint URL --region R reassign --instance-arn ARN
       --permission-set-arn ARN --account ID --principal-type GROUP --principal-id ID
       Removes the account assignment, waits until IAM Identity Center has
@@ -137,6 +142,22 @@ def assign(args):
     return 0
 
 
+def unassign(args):
+    sso = client("sso-admin", args)
+    deadline = time.monotonic() + args.timeout
+    deleted = sso.delete_account_assignment(**assignment_of(args))["AccountAssignmentDeletionStatus"]
+    wait_status(
+        lambda rid: sso.describe_account_assignment_deletion_status(
+            InstanceArn=args.instance_arn, AccountAssignmentDeletionRequestId=rid
+        ),
+        "AccountAssignmentDeletionStatus",
+        deleted["RequestId"],
+        deadline,
+    )
+    print(json.dumps({"deleted": True}))
+    return 0
+
+
 def reassign(args):
     sso = client("sso-admin", args)
     iam = iam_client(args)
@@ -191,7 +212,11 @@ def main():
     c.add_argument("method")
     c.add_argument("params", nargs="?")
 
-    for name, what in (("assign", "assign a permission set and wait"), ("reassign", "remove and re-add an account assignment")):
+    for name, what in (
+        ("assign", "assign a permission set and wait"),
+        ("unassign", "remove one account assignment and wait"),
+        ("reassign", "remove and re-add an account assignment"),
+    ):
         r = sub.add_parser(name, help=what)
         r.add_argument("--instance-arn", required=True)
         r.add_argument("--permission-set-arn", required=True)
@@ -202,7 +227,7 @@ def main():
         r.add_argument("--iam-role-arn", help="role to read the account's IAM as, when it is not the caller's")
 
     args = parser.parse_args()
-    return {"call": call, "assign": assign, "reassign": reassign}[args.command](args)
+    return {"call": call, "assign": assign, "unassign": unassign, "reassign": reassign}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{Role, Tag};
 use tokio::time::Instant;
 
-use super::policy_doc::decode_document;
+use crate::aws::iam::decode_policy_document;
 use crate::aws::retry::{RetryPolicy, retry_while};
 use crate::aws::tags::TagChanges;
 use crate::aws::{AwsError, AwsResultExt, Class, ErrorKind, SdkResultExt, Service};
@@ -95,7 +95,7 @@ pub fn role_info(role: &Role) -> RoleInfo {
             .map(str::to_string),
         trust_policy: role
             .assume_role_policy_document()
-            .map(decode_document)
+            .map(decode_policy_document)
             .unwrap_or_default(),
         tags: role
             .tags()
@@ -152,7 +152,7 @@ pub async fn get_policy_document(iam: &Client, arn: &str) -> Result<Option<Strin
     Ok(out
         .policy_version()
         .and_then(|v| v.document())
-        .map(decode_document))
+        .map(decode_policy_document))
 }
 
 fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {

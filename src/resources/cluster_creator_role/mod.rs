@@ -9,9 +9,9 @@
 //! - adopting what exists: [`identity`] (`{account_id, name}`), [`list`]
 //!   (`terraform query`), [`generate`] (the configuration to import with);
 //! - [`trust_policy`] renders the trust, [`trust_grants`] reads trusts back
-//!   (by meaning, for import and for listing); [`presets`], [`policy_doc`]:
-//!   the permissions documents (whose meaning [`crate::aws::policy_json`]
-//!   compares).
+//!   (by meaning, for import and for listing); [`presets`]: the
+//!   permissions documents (checked by [`crate::aws::policy_grammar`], whose
+//!   meaning [`crate::aws::policy_json`] compares).
 //!
 //! Whether a rendered trust admits the intended principals is IAM's
 //! evaluation, which the provider never needs: the tests ask the emulator's
@@ -25,7 +25,6 @@ pub mod identity;
 pub mod list;
 pub mod model;
 pub mod planning;
-pub mod policy_doc;
 pub mod presets;
 pub mod read;
 pub mod schema;
@@ -39,10 +38,12 @@ use async_trait::async_trait;
 
 use self::derive::Context;
 use self::model::{CreatorRole, Partial};
-use self::policy_doc::{MANAGED_POLICY_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, counted_len};
 use self::read::{Found, partition_and_account};
 use self::schema::*;
 use self::trust_policy::TrustContext;
+use crate::aws::policy_grammar::{
+    MANAGED_POLICY_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, counted_len,
+};
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::framework::{

@@ -196,8 +196,8 @@ fn eksctl_minimum(partition: &str, account: &str) -> Vec<Json> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::policy_doc::{MANAGED_POLICY_MAX_CHARS, counted_len};
     use super::*;
+    use crate::aws::policy_grammar::{MANAGED_POLICY_MAX_CHARS, counted_len};
 
     #[test]
     fn names_round_trip() {

@@ -216,6 +216,19 @@ mod tests {
     // is IAM's evaluation, so it is asked of the emulator's STS instead:
     // tests/acceptance_creator_role.rs and tests/acceptance_j1_trust_chain.rs.
 
+    /// What the resource renders is a trust policy by IAM's grammar (the
+    /// shared validator), and would be refused as an identity policy.
+    #[test]
+    fn rendered_trust_follows_iams_trust_grammar() {
+        use crate::aws::policy_grammar::{PolicyKind, check};
+        let got = render(
+            &ctx("eu-west-1"),
+            &trusted(&["A"], &["arn:aws:iam::111122223333:role/a"], &[]),
+        );
+        assert_eq!(check(&got, PolicyKind::Trust).map(|s| s.len()), Ok(2));
+        assert!(check(&got, PolicyKind::Identity).is_err());
+    }
+
     #[test]
     fn no_statement_has_a_wildcard_principal() {
         for region in ["us-east-1", "eu-west-1"] {

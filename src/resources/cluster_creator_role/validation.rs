@@ -11,9 +11,10 @@ use serde_json::Value as Json;
 
 use super::TYPE_NAME;
 use super::model::Partial;
-use super::policy_doc::{MANAGED_POLICY_MAX_CHARS, counted_len};
 use super::presets::{self, Preset};
 use super::schema::*;
+use crate::aws::policy_grammar::{self, MANAGED_POLICY_MAX_CHARS, PolicyKind, counted_len};
+use crate::aws::tags::check_tags;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::value::Value;
 use crate::validate;
@@ -33,7 +34,6 @@ static PRINCIPAL_ARN: LazyLock<Regex> = LazyLock::new(|| {
 static POLICY_ARN: LazyLock<Regex> = LazyLock::new(|| {
     re(r"^arn:aws(-[a-z]+)*:iam::(aws|\d{12}):policy/(?:[\x21-\x7E]+/)?[A-Za-z0-9_+=,.@-]{1,128}$")
 });
-static SID: LazyLock<Regex> = LazyLock::new(|| re(r"^[A-Za-z0-9]*$"));
 
 const MAX_TAGS: usize = 50;
 
@@ -79,91 +79,39 @@ fn description(s: &str) -> Result<(), String> {
     }
 }
 
-/// The statements of `additional_policy_json`, or what is wrong with it.
-pub fn additional_statements(text: &str) -> Result<Vec<Json>, String> {
-    let doc: Json = serde_json::from_str(text).map_err(|e| {
-        format!("This is not valid JSON ({e}). Write it with jsonencode({{...}}) or data.aws_iam_policy_document to avoid syntax errors.")
-    })?;
-    let Json::Object(top) = &doc else {
-        return Err(
-            "A policy document must be a JSON object with a \"Statement\" element.".to_string(),
+/// The statements of `additional_policy_json`, or everything wrong with it:
+/// IAM's grammar for an identity policy (shared with every resource), plus
+/// two rules of the merge into the preset's policy.
+pub fn additional_statements(text: &str) -> Result<Vec<Json>, Vec<String>> {
+    let statements = policy_grammar::check(text, PolicyKind::Identity)
+        .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    let mut problems = Vec::new();
+    // The merged document is 2012-10-17, where `${...}` are policy
+    // variables; in a 2008-10-17 document they were plain text.
+    let version = serde_json::from_str::<Json>(text)
+        .ok()
+        .and_then(|d| d.get("Version").and_then(Json::as_str).map(str::to_string));
+    if version.as_deref() == Some("2008-10-17") {
+        problems.push(
+            "Version: the statements are merged into a \"2012-10-17\" policy, where ${...} are policy variables; use \"2012-10-17\" (or omit it)."
+                .to_string(),
         );
-    };
-    for key in top.keys() {
-        if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
-            return Err(format!(
-                "Unexpected top-level element {key:?}; a policy document has only \"Version\", \"Id\" and \"Statement\"."
-            ));
-        }
     }
-    match top.get("Version") {
-        None => {}
-        Some(Json::String(v)) if v == "2012-10-17" => {}
-        Some(other) => {
-            return Err(format!(
-                "\"Version\" is {other}; the merged policy uses \"2012-10-17\", so use that (or omit it)."
-            ));
-        }
-    }
-    let statements = match top.get("Statement") {
-        Some(Json::Array(items)) if !items.is_empty() => items.clone(),
-        Some(one @ Json::Object(_)) => vec![one.clone()],
-        _ => {
-            return Err(
-                "The document needs a non-empty \"Statement\" (one object or a list of objects)."
-                    .to_string(),
-            );
-        }
-    };
     let reserved: BTreeSet<String> = presets::reserved_sids().into_iter().collect();
-    let mut seen = BTreeSet::new();
     for (i, st) in statements.iter().enumerate() {
-        let n = i + 1;
-        let Json::Object(m) = st else {
-            return Err(format!("Statement {n} is not a JSON object."));
-        };
-        match m.get("Effect").and_then(Json::as_str) {
-            Some("Allow" | "Deny") => {}
-            _ => {
-                return Err(format!(
-                    "Statement {n} needs \"Effect\": \"Allow\" or \"Deny\"."
-                ));
-            }
-        }
-        if !m.contains_key("Action") && !m.contains_key("NotAction") {
-            return Err(format!(
-                "Statement {n} needs \"Action\" (or \"NotAction\")."
+        if let Some(sid) = st.get("Sid").and_then(Json::as_str)
+            && reserved.contains(sid)
+        {
+            problems.push(format!(
+                "Statement[{i}].Sid: {sid:?} is used by a permissions preset; rename it."
             ));
-        }
-        if !m.contains_key("Resource") && !m.contains_key("NotResource") {
-            return Err(format!(
-                "Statement {n} needs \"Resource\" (or \"NotResource\"); use \"*\" for all resources."
-            ));
-        }
-        if m.contains_key("Principal") || m.contains_key("NotPrincipal") {
-            return Err(format!(
-                "Statement {n} has a \"Principal\", which identity policies cannot have. To let principals assume this role use `trusted_permission_sets` or `trusted_role_arns`."
-            ));
-        }
-        if let Some(sid) = m.get("Sid") {
-            let Some(sid) = sid.as_str().filter(|s| SID.is_match(s)) else {
-                return Err(format!(
-                    "Statement {n} has an invalid \"Sid\"; use letters and digits only."
-                ));
-            };
-            if reserved.contains(sid) {
-                return Err(format!(
-                    "Statement {n} uses the Sid {sid:?}, which a permissions preset uses. Rename it."
-                ));
-            }
-            if !sid.is_empty() && !seen.insert(sid.to_string()) {
-                return Err(format!(
-                    "The Sid {sid:?} is used twice; Sids must be unique."
-                ));
-            }
         }
     }
-    Ok(statements)
+    if problems.is_empty() {
+        Ok(statements)
+    } else {
+        Err(problems)
+    }
 }
 
 fn attr(name: &str) -> AttributePath {
@@ -363,7 +311,15 @@ pub fn validate(config: &Value) -> Diagnostics {
 
     if let Some(text) = &m.additional_policy_json {
         match additional_statements(text) {
-            Err(detail) => d.attribute_error(attr(ADDITIONAL_POLICY_JSON), "Invalid additional_policy_json", detail),
+            Err(problems) => {
+                for detail in problems {
+                    d.attribute_error(
+                        attr(ADDITIONAL_POLICY_JSON),
+                        "Invalid additional_policy_json",
+                        detail,
+                    );
+                }
+            }
             Ok(_) if counted_len(text) > MANAGED_POLICY_MAX_CHARS => d.attribute_error(
                 attr(ADDITIONAL_POLICY_JSON),
                 "additional_policy_json is too large",
@@ -376,35 +332,8 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
 
-    if let Some(tags) = &m.tags {
-        if tags.len() > MAX_TAGS {
-            d.attribute_error(
-                attr(TAGS),
-                "Too many tags",
-                format!("IAM allows at most {MAX_TAGS} tags per role."),
-            );
-        }
-        for (k, v) in tags {
-            let path = attr(TAGS).then_key(k);
-            if k.is_empty() || k.chars().count() > 128 || k.to_ascii_lowercase().starts_with("aws:")
-            {
-                d.attribute_error(
-                    path.clone(),
-                    "Invalid tag key",
-                    format!(
-                        "{k:?}: tag keys are 1-128 characters and may not start with \"aws:\"."
-                    ),
-                );
-            }
-            if v.chars().count() > 256 {
-                d.attribute_error(
-                    path,
-                    "Tag value too long",
-                    format!("The value of {k:?} exceeds 256 characters."),
-                );
-            }
-        }
-    }
+    // IAM's limit per role (reference_iam-quotas.html).
+    check_tags(&mut d, config.attr(TAGS), attr(TAGS), Some(MAX_TAGS));
     d
 }
 
@@ -508,6 +437,20 @@ mod tests {
             (
                 TRUSTED_PRINCIPAL_ARN_PATTERNS,
                 model::v_set(["AWSReservedSSO_*"]),
+            ),
+            (
+                ADDITIONAL_POLICY_JSON,
+                s(r#"{"Statement":[{"Effect":"Permit","Action":"s3:*","Resource":"*"}]}"#),
+            ),
+            (
+                ADDITIONAL_POLICY_JSON,
+                s(
+                    r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+                ),
+            ),
+            (
+                TAGS,
+                Value::Map([("AWS:owner".to_string(), s("me"))].into()),
             ),
             (POLICY_NAME, s(&"p".repeat(129))),
             (DESCRIPTION, s("emoji \u{1F600}")),

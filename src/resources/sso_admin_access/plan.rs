@@ -206,7 +206,11 @@ fn apply_defaults(planned: &mut Value, config: &Value) {
     if config_ps.attr(s::MANAGED_POLICY_ARNS).is_null() && matches!(ps, Value::Object(_)) {
         set_attr(ps, s::MANAGED_POLICY_ARNS, Value::Set(Vec::new()));
     }
-    if ps.attr(s::SESSION_DURATION).is_null() {
+    // Unset means AWS's default, PT1H, not "whatever AWS holds": Terraform
+    // proposes the prior (refreshed) value for an unset optional+computed
+    // attribute, so deciding from the proposal would hide a session length
+    // changed out of band (issue 11, "Drift of defaults").
+    if config_ps.attr(s::SESSION_DURATION).is_null() && matches!(ps, Value::Object(_)) {
         set_attr(
             ps,
             s::SESSION_DURATION,
@@ -850,6 +854,29 @@ mod tests {
             p.state.attr(s::GROUPS),
             &Value::Set(vec![Value::string("Admins")])
         );
+    }
+
+    /// A session length changed out of band on a grant that leaves it unset
+    /// plans the way back to AWS's default; an equal spelling of the default
+    /// does not.
+    #[test]
+    fn an_unset_session_duration_is_compared_with_the_default() {
+        let mut config = config_of(&state());
+        if let Some(ps) = config.permission_set.as_mut() {
+            ps.session_duration = None;
+        }
+        for (refreshed, planned) in [("PT12H", "PT1H"), ("PT60M", "PT60M"), ("PT1H", "PT1H")] {
+            let mut prior = state();
+            if let Some(ps) = prior.permission_set.as_mut() {
+                ps.session_duration = Some(refreshed.into());
+            }
+            let p = run(&prior, &config, &Private::default());
+            assert_eq!(
+                p.state.attr(s::PERMISSION_SET).attr(s::SESSION_DURATION),
+                &Value::string(planned),
+                "refreshed {refreshed}"
+            );
+        }
     }
 
     #[test]

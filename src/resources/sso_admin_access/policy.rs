@@ -1,11 +1,10 @@
-//! Policy identifiers and documents: EKS access-policy short names and ARNs,
-//! and the checks on inline policy text (whose meaning
-//! [`crate::aws::policy_json`] compares).
+//! Policy identifiers: EKS access-policy short names and ARNs, and the
+//! managed-policy ARNs a permission set can attach. Inline policy text is
+//! checked by [`crate::aws::policy_grammar`], the validator both resources share.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde_json::Value as Json;
 
 /// EKS access policies published in the EKS user guide's access-policy
 /// reference. A full ARN is accepted for any name, so new policies work
@@ -165,38 +164,6 @@ pub fn check_managed_policy_arn(arn: &str) -> Result<(), String> {
     ))
 }
 
-/// Checks an inline policy document: a JSON object with a non-empty
-/// `Statement`, within the 32,768-character limit.
-pub fn check_policy_document(text: &str) -> Result<(), String> {
-    if text.chars().count() > 32_768 {
-        return Err(
-            "The inline policy is longer than 32,768 characters, the IAM Identity Center limit."
-                .to_string(),
-        );
-    }
-    let doc: Json = serde_json::from_str(text).map_err(|e| {
-        format!("The inline policy is not valid JSON ({e}). Build it with jsonencode({{ Version = \"2012-10-17\", Statement = [...] }}).")
-    })?;
-    let obj = doc.as_object().ok_or_else(|| {
-        "The inline policy must be a JSON object with a \"Statement\".".to_string()
-    })?;
-    match obj.get("Statement") {
-        Some(Json::Array(a)) if !a.is_empty() => {
-            if a.iter().all(Json::is_object) {
-                Ok(())
-            } else {
-                Err("Every element of the inline policy's \"Statement\" must be an object.".to_string())
-            }
-        }
-        Some(Json::Object(_)) => Ok(()),
-        Some(_) => Err("The inline policy's \"Statement\" must be a non-empty list of statements.".to_string()),
-        None => Err(
-            "The inline policy has no \"Statement\". An IAM policy looks like {\"Version\": \"2012-10-17\", \"Statement\": [...]}."
-                .to_string(),
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,32 +250,5 @@ mod tests {
         );
         assert!(check_managed_policy_arn("ViewOnlyAccess").is_err());
         assert!(check_managed_policy_arn("arn:aws:iam::aws:policy/").is_err());
-    }
-
-    #[test]
-    fn policy_documents() {
-        assert!(check_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:*","Resource":"*"}]}"#).is_ok());
-        assert!(
-            check_policy_document(
-                r#"{"Statement":{"Effect":"Allow","Action":"eks:*","Resource":"*"}}"#
-            )
-            .is_ok()
-        );
-        assert!(
-            check_policy_document("{not json")
-                .unwrap_err()
-                .contains("not valid JSON")
-        );
-        assert!(
-            check_policy_document("[1]")
-                .unwrap_err()
-                .contains("JSON object")
-        );
-        assert!(
-            check_policy_document(r#"{"Version":"2012-10-17"}"#)
-                .unwrap_err()
-                .contains("no \"Statement\"")
-        );
-        assert!(check_policy_document(r#"{"Statement":[]}"#).is_err());
     }
 }

@@ -106,7 +106,17 @@ fn permission_set_block() -> Block {
                 "Permission set name (1-32 of `[\\w+=,.@-]`). It names the reserved role \
                  `AWSReservedSSO_<name>_<suffix>`. Changing it replaces the grant.",
             ),
-            Attribute::optional(DESCRIPTION, s.clone(), "Description (1-700 characters)."),
+            // Computed too: Identity Center has no way to remove a
+            // description (UpdatePermissionSet takes 1-700 characters, and
+            // leaves the description as it is when none is sent), so an unset
+            // description keeps whatever AWS holds instead of planning a
+            // removal no apply could make.
+            Attribute::optional_computed(
+                DESCRIPTION,
+                s.clone(),
+                "Description (1-700 characters). Identity Center cannot remove a description once set, \
+                 so leaving this unset keeps the one AWS holds.",
+            ),
             Attribute::optional_computed(
                 SESSION_DURATION,
                 s.clone(),
@@ -382,6 +392,8 @@ mod tests {
             attr(ps, SESSION_DURATION).presence,
             Presence::OptionalComputed
         );
+        assert_eq!(attr(ps, DESCRIPTION).presence, Presence::OptionalComputed);
+        assert_eq!(attr(ps, RELAY_STATE).presence, Presence::Optional);
         assert_eq!(ps.blocks[0].name, CUSTOMER_MANAGED_POLICY);
         assert_eq!(ps.blocks[1].name, PERMISSIONS_BOUNDARY);
     }

@@ -10,6 +10,11 @@ use regex::Regex;
 use super::policy;
 use super::principals::is_principal_id;
 use super::schema as s;
+use crate::aws::policy_grammar::{
+    self, PERMISSION_SET_INLINE_MAX_CHARS, PERMISSION_SET_INLINE_MAX_COUNTED, PolicyKind,
+    counted_len,
+};
+use crate::aws::tags::check_tags;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::value::Value;
 use crate::validate as shared;
@@ -21,12 +26,6 @@ static NAMESPACE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DESCRIPTION_TEXT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[\t\n\r\x20-\x7E\u{A1}-\u{FF}]*$").expect("literal regex"));
-
-/// Tag text as AWS allows it: letters, numbers, spaces and `_.:/=+-@`.
-fn is_tag_text(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
-}
 
 /// Prefixes EKS reserves for its own Kubernetes usernames.
 pub const RESERVED_USERNAME_PREFIXES: [&str; 5] = ["system:", "eks:", "aws:", "amazon:", "iam:"];
@@ -71,7 +70,9 @@ pub fn validate_config(config: &Value) -> Diagnostics {
     );
     check_kubernetes_identity(&mut d, config);
     check_access_policies(&mut d, config.attr(s::ACCESS_POLICY));
-    check_tags(&mut d, config.attr(s::TAGS));
+    // The tags land on the permission set and on every access entry; EKS
+    // allows 50 per entry (the permission set 50 too, per CreatePermissionSet).
+    check_tags(&mut d, config.attr(s::TAGS), at(s::TAGS), Some(50));
     check_timeouts(&mut d, config.attr(s::TIMEOUTS));
     d
 }
@@ -241,10 +242,8 @@ fn check_permission_set(d: &mut Diagnostics, ps: &Value) {
             );
         }
     }
-    if let Some(doc) = ps.attr(s::INLINE_POLICY).as_str()
-        && let Err(e) = policy::check_policy_document(doc)
-    {
-        d.attribute_error(ps_at(s::INLINE_POLICY), "Invalid inline_policy", e);
+    if let Some(doc) = ps.attr(s::INLINE_POLICY).as_str() {
+        check_inline_policy(d, doc);
     }
     for (i, cmp) in ps
         .attr(s::CUSTOMER_MANAGED_POLICY)
@@ -278,6 +277,44 @@ fn check_permission_set(d: &mut Diagnostics, ps: &Value) {
         if let Value::Object(_) = cmp {
             check_policy_ref(d, cmp, path.then_attr(s::CUSTOMER_MANAGED_POLICY));
         }
+    }
+}
+
+/// The inline policy: IAM's grammar for an identity policy (the same
+/// validator `additional_policy_json` uses), then Identity Center's two size
+/// limits, with and without whitespace.
+fn check_inline_policy(d: &mut Diagnostics, doc: &str) {
+    let summary = "Invalid inline_policy";
+    let chars = doc.chars().count();
+    if chars > PERMISSION_SET_INLINE_MAX_CHARS {
+        d.attribute_error(
+            ps_at(s::INLINE_POLICY),
+            summary,
+            format!(
+                "The inline policy has {chars} characters; a permission set's inline policy holds at most \
+                 {PERMISSION_SET_INLINE_MAX_CHARS}. Move statements into a customer-managed policy \
+                 (customer_managed_policy {{ name = \"...\" }}) or attach managed policies instead."
+            ),
+        );
+        return;
+    }
+    if let Err(problems) = policy_grammar::check(doc, PolicyKind::Identity) {
+        for p in problems {
+            d.attribute_error(ps_at(s::INLINE_POLICY), summary, p.to_string());
+        }
+        return;
+    }
+    let counted = counted_len(doc);
+    if counted > PERMISSION_SET_INLINE_MAX_COUNTED {
+        d.attribute_error(
+            ps_at(s::INLINE_POLICY),
+            summary,
+            format!(
+                "The inline policy has {counted} characters besides whitespace; IAM Identity Center allows \
+                 {PERMISSION_SET_INLINE_MAX_COUNTED}. Move statements into a customer-managed policy \
+                 (customer_managed_policy {{ name = \"...\" }}) or attach managed policies instead."
+            ),
+        );
     }
 }
 
@@ -455,39 +492,6 @@ fn check_access_policies(d: &mut Diagnostics, v: &Value) {
     }
 }
 
-fn check_tags(d: &mut Diagnostics, v: &Value) {
-    let Value::Map(tags) = v else {
-        return;
-    };
-    if tags.len() > 50 {
-        d.attribute_error(
-            at(s::TAGS),
-            "Too many tags",
-            "EKS access entries take at most 50 tags; remove some.",
-        );
-    }
-    for (k, val) in tags {
-        if k.is_empty() || k.chars().count() > 128 || !is_tag_text(k) || k.starts_with("aws:") {
-            d.attribute_error(
-                at(s::TAGS).then_key(k),
-                "Invalid tag key",
-                format!(
-                    "{k:?} is not a valid tag key: use 1-128 letters, digits, spaces and _.:/=+-@, not starting with \"aws:\"."
-                ),
-            );
-        }
-        if let Some(text) = val.as_str()
-            && (text.chars().count() > 256 || !is_tag_text(text))
-        {
-            d.attribute_error(
-                at(s::TAGS).then_key(k),
-                "Invalid tag value",
-                "Tag values are up to 256 letters, digits, spaces and _.:/=+-@.",
-            );
-        }
-    }
-}
-
 fn check_timeouts(d: &mut Diagnostics, v: &Value) {
     for op in [s::CREATE, s::UPDATE, s::DELETE] {
         shared::check_str(
@@ -637,6 +641,24 @@ mod tests {
                 ),
             ),
             (
+                "permission_set.inline_policy",
+                put_ps(
+                    s::INLINE_POLICY,
+                    Value::string(
+                        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Permit","Action":"eks:*","Resource":"*"}]}"#,
+                    ),
+                ),
+            ),
+            (
+                "permission_set.inline_policy",
+                put_ps(
+                    s::INLINE_POLICY,
+                    Value::string(
+                        r#"{"Version":"2020-01-01","Statement":[{"Effect":"Allow","Action":"eks:*","Resource":"*"}]}"#,
+                    ),
+                ),
+            ),
+            (
                 "permission_set.managed_policy_arns",
                 put_ps(s::MANAGED_POLICY_ARNS, set(&["ViewOnlyAccess"])),
             ),
@@ -768,6 +790,55 @@ mod tests {
             c.insert(s::PERMISSION_SET_ARN.into(), Value::Unknown(None));
         });
         assert_eq!(errs.len(), 1, "{errs:?}");
+    }
+
+    /// The same grammar as the creator role's `additional_policy_json`, each
+    /// problem named by statement and element, and both size limits.
+    #[test]
+    fn inline_policy_follows_iams_grammar_and_sizes() {
+        let details = |doc: String| -> Vec<String> {
+            let mut c = valid();
+            set_ps_attr(&mut c, s::INLINE_POLICY, Value::string(doc));
+            validate_config(&Value::Object(c))
+                .0
+                .into_iter()
+                .map(|d| {
+                    assert_eq!(
+                        d.attribute.unwrap().to_string(),
+                        "permission_set.inline_policy"
+                    );
+                    d.detail
+                })
+                .collect()
+        };
+        let got = details(
+            r#"{"Version":"2020-01-01","Statement":[{"Effect":"Permit","Action":"eks:*","Resource":"*","Principal":"*"}]}"#
+                .to_string(),
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].starts_with("Version: "), "{got:?}");
+        assert!(got[1].starts_with("Statement[0].Effect: "), "{got:?}");
+        assert!(got[2].starts_with("Statement[0].Principal: "), "{got:?}");
+        let statement = r#"{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"*"}"#;
+        let doc = |n: usize, pad: usize| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{}]}}{}"#,
+                vec![statement; n].join(","),
+                " ".repeat(pad)
+            )
+        };
+        // 10,240 characters besides whitespace.
+        let counted = details(doc(170, 0));
+        assert_eq!(counted.len(), 1);
+        assert!(
+            counted[0].contains("besides whitespace; IAM Identity Center allows 10240"),
+            "{counted:?}"
+        );
+        assert!(details(doc(150, 0)).is_empty());
+        // 32,768 characters in all, whitespace included.
+        let total = details(doc(150, 30_000));
+        assert_eq!(total.len(), 1);
+        assert!(total[0].contains("at most 32768"), "{total:?}");
     }
 
     #[test]
