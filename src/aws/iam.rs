@@ -125,6 +125,24 @@ pub async fn find_reserved_roles(
     Ok(found)
 }
 
+/// Whether the managed policy `arn` exists (IAM GetPolicy, read-only). AWS
+/// managed policies (`arn:aws:iam::aws:policy/...`) answer GetPolicy from any
+/// account; a customer-managed one only in its own account. `NoSuchEntity`
+/// is `Ok(false)`; anything else (AccessDenied, say) is an error.
+pub async fn policy_exists(iam: &Client, arn: &str) -> Result<bool, AwsError> {
+    match iam
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .aws(Service::Iam, "GetPolicy")
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e.about(format!("policy {arn}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,8 @@
 //! EKS access entry with access-policy associations on each listed cluster.
 //!
 //! Module map (one job each):
-//! - [`schema`], [`model`] (typed state), [`validate`], [`plan`], [`private`];
+//! - [`schema`], [`model`] (typed state), [`validate`], [`plan`] (+
+//!   [`plan_checks`], read-only AWS checks of what is new), [`private`];
 //! - [`create`], [`update`], [`read`] (+ [`drift`]), [`delete`], [`import`];
 //! - adopting what exists: [`identity`], [`list`] (`terraform query`, with
 //!   [`discover`]) and [`generate`] (generated configuration);
@@ -35,6 +36,7 @@ pub mod messages;
 pub mod model;
 pub mod permission_set;
 pub mod plan;
+pub mod plan_checks;
 pub mod policy;
 pub mod preflight;
 pub mod principals;
@@ -145,9 +147,9 @@ impl Resource for SsoAdminAccess {
         validate::validate_config(config)
     }
 
-    async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
         let private = Private::decode(&req.prior_private);
-        let ctx = plan::PlanContext {
+        let plan_ctx = plan::PlanContext {
             default_tags: self.state.default_tags(),
             configured_instance_arn: self.state.config().and_then(|c| c.sso.instance_arn.clone()),
         };
@@ -177,9 +179,13 @@ impl Resource for SsoAdminAccess {
             &req.config,
             &req.proposed_new_state,
             &private,
-            &ctx,
+            &plan_ctx,
         );
         diagnostics.extend(planned.diagnostics);
+        if !diagnostics.has_errors() {
+            diagnostics
+                .extend(plan_checks::check(&self.state, ctx, &req.prior_state, &req.config).await);
+        }
         PlanResponse {
             planned_state: planned.state,
             requires_replace: planned.requires_replace,
