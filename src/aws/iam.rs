@@ -1,5 +1,6 @@
 //! IAM helpers: finding the role IAM Identity Center creates for a permission
-//! set in an account (`AWSReservedSSO_<name>_<16 hex>`).
+//! set in an account (`AWSReservedSSO_<name>_<16 hex>`), and whether a
+//! managed policy exists (plan-time checks).
 //!
 //! The role's ARN is never constructed: its suffix is random, it changes when
 //! the role is re-created, and its path carries the Identity Center region

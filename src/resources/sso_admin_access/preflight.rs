@@ -1,7 +1,10 @@
 //! The checks that write nothing, made together before an apply's first
 //! write, so a mistake costs no half-built grant: the clusters exist and
 //! accept access entries, none already has an entry for the reserved role
-//! that this resource did not make, and the principals resolve.
+//! that this resource did not make, and the principals resolve. The cluster
+//! and principal checks are shared with the plan (`plan_checks`), which makes
+//! them earlier when the values are known; the apply still makes them, for
+//! values a plan could not see and for `plan_checks = false`.
 
 use std::collections::BTreeMap;
 
