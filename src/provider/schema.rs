@@ -87,7 +87,7 @@ pub fn provider_schema() -> Schema {
                 Attribute::optional(
                     "plan_checks",
                     CtyType::Bool,
-                    "Whether `terraform plan` checks what a new or changed `eks_sso_admin_access` names against AWS with read-only calls (account, clusters, groups and users, permission-set name, policies). Default `true`. Set `false` when the plan runs with credentials that cannot read; the same checks then run at apply, before the first write.",
+                    "Whether `terraform plan` checks what a new or changed `eks_sso_admin_access` names against AWS with read-only calls (account, clusters, groups and users, permission-set name, policies). Default `true`. Set `false` when the plan runs with credentials that cannot make those calls; the apply still checks the account, clusters and principals before its first write.",
                 ),
             ],
             blocks: vec![

@@ -47,6 +47,7 @@ pub mod schema;
 pub mod update;
 pub mod validate;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -64,11 +65,33 @@ use crate::tfplugin::value::Value;
 
 pub struct SsoAdminAccess {
     state: Arc<ProviderState>,
+    /// The managed permission sets of the grants refreshed or planned so far
+    /// in this process (from their state), for [`plan_checks`]: Terraform
+    /// plans the new object of a replacement, and a tainted grant, with no
+    /// prior state, while the name it wants is still held by the old set,
+    /// which the replacement deletes first. That is not a taken name. (With
+    /// `-refresh=false` a tainted grant is not seen; `plan_checks = false`
+    /// is the way out then.)
+    sets_in_state: std::sync::Mutex<BTreeSet<String>>,
 }
 
 impl SsoAdminAccess {
     pub fn new(state: Arc<ProviderState>) -> SsoAdminAccess {
-        SsoAdminAccess { state }
+        SsoAdminAccess {
+            state,
+            sets_in_state: std::sync::Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Notes the managed set of `prior` and returns every set noted so far.
+    fn note_set_in_state(&self, prior: &Value) -> BTreeSet<String> {
+        let mut sets = self.sets_in_state.lock().unwrap_or_else(|e| e.into_inner());
+        if !prior.attr(schema::PERMISSION_SET).is_null()
+            && let Some(arn) = prior.attr(schema::PERMISSION_SET_ARN).as_str()
+        {
+            sets.insert(arn.to_string());
+        }
+        sets.clone()
     }
 }
 
@@ -183,8 +206,10 @@ impl Resource for SsoAdminAccess {
         );
         diagnostics.extend(planned.diagnostics);
         if !diagnostics.has_errors() {
-            diagnostics
-                .extend(plan_checks::check(&self.state, ctx, &req.prior_state, &req.config).await);
+            let in_state = self.note_set_in_state(&req.prior_state);
+            let checks =
+                plan_checks::check(&self.state, ctx, &req.prior_state, &req.config, &in_state);
+            diagnostics.extend(checks.await);
         }
         PlanResponse {
             planned_state: planned.state,
@@ -207,7 +232,11 @@ impl Resource for SsoAdminAccess {
     }
 
     async fn read(&self, ctx: &Ctx, req: ReadRequest) -> ReadResponse {
-        read::read(&self.state, ctx, req).await
+        let resp = read::read(&self.state, ctx, req).await;
+        // Terraform plans a tainted grant as a create, with no prior state,
+        // so its refresh is where its set is seen (see `sets_in_state`).
+        self.note_set_in_state(&resp.new_state);
+        resp
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> ImportResponse {

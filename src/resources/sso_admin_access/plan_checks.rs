@@ -189,7 +189,18 @@ pub fn wanted(prior: &Value, config: &Value) -> Wanted {
 
 /// Runs the checks a plan of `config` (over `prior`) needs. No diagnostics
 /// and no AWS call when nothing new is known or the checks are off.
-pub async fn check(state: &ProviderState, ctx: &Ctx, prior: &Value, config: &Value) -> Diagnostics {
+///
+/// `sets_in_state` are the managed permission sets of grants Terraform has
+/// in state: one of them holding the name is not a conflict a plan can
+/// decide (a replacement deletes its old set first; anything else the
+/// apply still refuses).
+pub async fn check(
+    state: &ProviderState,
+    ctx: &Ctx,
+    prior: &Value,
+    config: &Value,
+    sets_in_state: &BTreeSet<String>,
+) -> Diagnostics {
     if !state.config().is_some_and(|c| c.plan_checks_enabled()) {
         return Diagnostics::new();
     }
@@ -226,7 +237,7 @@ pub async fn check(state: &ProviderState, ctx: &Ctx, prior: &Value, config: &Val
 
     let (clusters, identity, policies) = tokio::join!(
         check_clusters(clients, cluster_side, &want),
-        check_identity_center(ctx, clients, &want),
+        check_identity_center(ctx, clients, &want, sets_in_state),
         check_policies(clients, cluster_side, &want),
     );
     diags.extend(clusters);
@@ -279,7 +290,12 @@ async fn check_clusters(clients: &AwsClients, account: Option<&str>, want: &Want
 }
 
 /// The Identity Center side: principals resolve, and the name is free.
-async fn check_identity_center(ctx: &Ctx, clients: &AwsClients, want: &Wanted) -> Diagnostics {
+async fn check_identity_center(
+    ctx: &Ctx,
+    clients: &AwsClients,
+    want: &Wanted,
+    sets_in_state: &BTreeSet<String>,
+) -> Diagnostics {
     if want.principals.is_empty() && want.name.is_none() {
         return Diagnostics::new();
     }
@@ -300,7 +316,7 @@ async fn check_identity_center(ctx: &Ctx, clients: &AwsClients, want: &Wanted) -
     };
     let (principals, name) = tokio::join!(
         preflight::resolve_principals(clients, &instance.identity_store_id, &want.principals),
-        check_name(ctx, clients, &instance.instance_arn, want),
+        check_name(ctx, clients, &instance.instance_arn, want, sets_in_state),
     );
     let mut diags = principals.err().unwrap_or_default();
     diags.extend(name);
@@ -309,8 +325,15 @@ async fn check_identity_center(ctx: &Ctx, clients: &AwsClients, want: &Wanted) -
 
 /// The name of a new permission set is free, or held by a set this grant's
 /// own unfinished create left (its in-flight mark for this account): the
-/// apply adopts that one, so it is not "taken".
-async fn check_name(ctx: &Ctx, clients: &AwsClients, instance: &str, want: &Wanted) -> Diagnostics {
+/// apply adopts that one, so it is not "taken"; nor is it when a grant in
+/// state holds it (`sets_in_state`, see [`check`]).
+async fn check_name(
+    ctx: &Ctx,
+    clients: &AwsClients,
+    instance: &str,
+    want: &Wanted,
+    sets_in_state: &BTreeSet<String>,
+) -> Diagnostics {
     let Some(name) = want.name.as_deref() else {
         return Diagnostics::new();
     };
@@ -322,8 +345,8 @@ async fn check_name(ctx: &Ctx, clients: &AwsClients, instance: &str, want: &Want
         .await;
     let arn = match index {
         Ok(index) => match index.get(name) {
-            Some(arn) => arn.clone(),
-            None => return Diagnostics::new(),
+            Some(arn) if !sets_in_state.contains(arn) => arn.clone(),
+            _ => return Diagnostics::new(),
         },
         Err(e) => {
             return Diagnostics(vec![hinted(
@@ -425,6 +448,18 @@ async fn check_policies(clients: &AwsClients, account: Option<&str>, want: &Want
         }
     }
     diags
+}
+
+/// The policy checks of a create, made by the apply before its first write,
+/// so that with `plan_checks = false` (or a policy ARN unknown at plan) a
+/// typo still creates nothing. Errors only: a plan already showed the
+/// warnings. A checked plan left the answers cached for the process, so this
+/// usually costs no call.
+pub async fn policies_exist(clients: &AwsClients, account: &str, planned: &Value) -> Diagnostics {
+    let want = wanted(&Value::Null, planned);
+    let mut found = check_policies(clients, Some(account), &want).await;
+    found.0.retain(|d| d.severity == Severity::Error);
+    found
 }
 
 /// Where a policy was named, and how.
