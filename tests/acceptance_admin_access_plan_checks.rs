@@ -308,3 +308,62 @@ fn unchanged_refresh_only_and_destroy_plans_make_no_check_call() {
     env.tf.destroy();
     assert_nothing_left(&env, None);
 }
+
+#[test]
+fn unknown_values_are_not_checked_and_the_plan_still_works() {
+    let env = Env::start(Setup::default());
+    // terraform_data's output is unknown until apply, like a cluster or
+    // group that another resource creates.
+    let mut g = Grant::new("g", PermissionSet::named("EKSLater"), &[]);
+    g.cluster_names = Vec::new();
+    g.groups = Vec::new();
+    let known = g.render().replace(
+        "  cluster_names = []\n",
+        "  cluster_names = [terraform_data.later.output]\n  groups        = [terraform_data.group.output]\n",
+    );
+    assert!(known.contains("terraform_data.later.output"), "{known}");
+    let body = format!(
+        "resource \"terraform_data\" \"later\" {{\n  input = \"prdo\"\n}}\n\nresource \"terraform_data\" \"group\" {{\n  input = \"EKS_Cluster_Admin\"\n}}\n\n{known}"
+    );
+    env.tf.write(&env.config(&body));
+    env.emulator.clear_requests();
+    let plan = env.tf.plan();
+    assert_eq!(plan.actions(&g.address()), Some(vec!["create".to_string()]));
+    let calls = check_calls(&env);
+    assert_eq!(calls.get("eks DescribeCluster"), None, "{calls:?}");
+    assert_eq!(calls.get("identitystore GetGroupId"), None, "{calls:?}");
+    // What is known is still checked: the name.
+    assert_eq!(
+        calls.get("sso-admin ListPermissionSets"),
+        Some(&1),
+        "{calls:?}"
+    );
+
+    // A provider block with a value unknown at plan: no check can run (no
+    // clients yet), and the plan still succeeds.
+    let provider = provider_config(
+        &env.emulator,
+        &env.region,
+        &format!(
+            "  sso {{\n    region = {}\n  }}\n  default_tags {{\n    tags = {{ run = terraform_data.later.output }}\n  }}\n",
+            hcl_string(&env.sso_region)
+        ),
+    );
+    let mut plain = Grant::new("g", PermissionSet::named("EKSLater"), &["prdo"]);
+    plain.groups = vec!["EKS_Cluster_Admin".into()];
+    env.tf.write(&format!(
+        "{provider}\nresource \"terraform_data\" \"later\" {{\n  input = \"x\"\n}}\n\n{}",
+        render_all(&[&plain])
+    ));
+    env.emulator.clear_requests();
+    let plan = env.tf.plan();
+    assert_eq!(
+        plan.actions(&plain.address()),
+        Some(vec!["create".to_string()])
+    );
+    let calls = env.emulator.requests();
+    assert!(
+        calls.is_empty(),
+        "no check with an unknown provider configuration: {calls:#?}"
+    );
+}
