@@ -25,6 +25,7 @@ use super::preflight;
 use super::principals::is_principal_id;
 use super::schema as s;
 use crate::aws::AwsError;
+use crate::provider::clients::account_mismatch;
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::framework::Ctx;
@@ -212,50 +213,50 @@ pub async fn check(
         Ok(c) => c,
         Err(d) => return d,
     };
-    let mut diags = Diagnostics::new();
-
-    // The cluster side acts only in the grant's own account: with an unknown
-    // or wrong account, its checks would look in the wrong place.
-    let mut cluster_side = None;
-    if let Some(account) = want.account.as_deref() {
-        if want.account_is_new {
-            match clients.check_account(account).await {
-                Ok(()) => cluster_side = Some(account),
-                Err(d) => diags.extend(with_hint_unless_mismatch(d)),
-            }
-        } else if want.needs_cluster_side() {
-            match clients.cluster_account_id().await {
-                Ok(actual) if actual == account => cluster_side = Some(account),
-                Ok(_) => {}
-                Err(e) => diags.0.push(hinted(
-                    e.to_diagnostic("Could not determine the provider's AWS account"),
-                    AttributePath::attr(s::ACCOUNT_ID),
-                )),
-            }
-        }
-    }
-
-    let (clusters, identity, policies) = tokio::join!(
-        check_clusters(clients, cluster_side, &want),
+    let (cluster_side, identity) = tokio::join!(
+        check_cluster_side(clients, &want),
         check_identity_center(ctx, clients, &want, sets_in_state),
-        check_policies(clients, cluster_side, &want),
     );
-    diags.extend(clusters);
+    let mut diags = cluster_side;
     diags.extend(identity);
-    diags.extend(policies);
     diags
 }
 
-/// The account check's own diagnostic is a finding (it names the fix); an
-/// STS failure gets the hint.
-fn with_hint_unless_mismatch(mut d: Diagnostics) -> Diagnostics {
-    for diag in &mut d.0 {
-        if diag.summary != "Wrong AWS account" {
-            diag.detail = format!("{}\n\n{DISABLE_HINT}", diag.detail);
-            diag.attribute = Some(AttributePath::attr(s::ACCOUNT_ID));
-        }
+/// The account, then (in it) the clusters and policies. The cluster side
+/// acts only in the grant's own account: with an unknown or wrong account
+/// its checks would look in the wrong place, so they are skipped.
+async fn check_cluster_side(clients: &AwsClients, want: &Wanted) -> Diagnostics {
+    let Some(account) = want.account.as_deref() else {
+        return Diagnostics::new();
+    };
+    if !want.account_is_new && !want.needs_cluster_side() {
+        return Diagnostics::new();
     }
-    d
+    let at = || AttributePath::attr(s::ACCOUNT_ID);
+    let actual = match clients.cluster_account_id().await {
+        Ok(a) => a,
+        Err(e) => {
+            return Diagnostics(vec![hinted(
+                e.to_diagnostic("Could not determine the provider's AWS account"),
+                at(),
+            )]);
+        }
+    };
+    if let Some(mismatch) = account_mismatch(account, &actual, at()) {
+        // Reported when account_id is new; an unchanged one is the apply's
+        // to report (its refresh already reads that account).
+        return if want.account_is_new {
+            mismatch
+        } else {
+            Diagnostics::new()
+        };
+    }
+    let (mut diags, policies) = tokio::join!(
+        check_clusters(clients, account, want),
+        check_policies(clients, account, want),
+    );
+    diags.extend(policies);
+    diags
 }
 
 /// `d` at `path`, with the hint for calls that could not be made.
@@ -267,10 +268,7 @@ fn hinted(mut d: Diagnostic, path: AttributePath) -> Diagnostic {
 
 /// Every new cluster exists and accepts access entries, each reported at
 /// its element of `cluster_names`.
-async fn check_clusters(clients: &AwsClients, account: Option<&str>, want: &Wanted) -> Diagnostics {
-    let Some(account) = account else {
-        return Diagnostics::new();
-    };
+async fn check_clusters(clients: &AwsClients, account: &str, want: &Wanted) -> Diagnostics {
     if want.clusters.is_empty() {
         return Diagnostics::new();
     }
@@ -385,10 +383,7 @@ async fn check_name(
 }
 
 /// Every new managed, customer-managed and boundary policy exists in IAM.
-async fn check_policies(clients: &AwsClients, account: Option<&str>, want: &Wanted) -> Diagnostics {
-    let Some(account) = account else {
-        return Diagnostics::new();
-    };
+async fn check_policies(clients: &AwsClients, account: &str, want: &Wanted) -> Diagnostics {
     if want.managed_policies.is_empty()
         && want.customer_policies.is_empty()
         && want.boundary.is_none()
@@ -457,7 +452,7 @@ async fn check_policies(clients: &AwsClients, account: Option<&str>, want: &Want
 /// usually costs no call.
 pub async fn policies_exist(clients: &AwsClients, account: &str, planned: &Value) -> Diagnostics {
     let want = wanted(&Value::Null, planned);
-    let mut found = check_policies(clients, Some(account), &want).await;
+    let mut found = check_policies(clients, account, &want).await;
     found.0.retain(|d| d.severity == Severity::Error);
     found
 }
