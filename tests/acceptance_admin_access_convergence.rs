@@ -604,7 +604,7 @@ fn ten_grants_under_faults_seed_13() {
 
 /// What the mark costs on the happy path: exactly one Identity Center call
 /// (the UntagResource that removes it) and one EKS UntagResource per entry;
-/// no lookup of existing sets or tags. Prints the Identity Center calls of
+/// no lookup of existing sets or tags beyond the plan-time name index. Prints the Identity Center calls of
 /// one create of a one-cluster, one-group grant with one inline policy.
 #[test]
 fn the_mark_costs_one_identity_center_call_per_grant() {
@@ -631,8 +631,17 @@ fn the_mark_costs_one_identity_center_call_per_grant() {
     println!("MEASURE identity_center_calls_per_grant={identity_center} {by_op:?}");
     assert_eq!(by_op.get("sso-admin:UntagResource"), Some(&1), "{by_op:?}");
     assert_eq!(by_op.get("eks:UntagResource"), Some(&1), "{by_op:?}");
+    // The name is looked up only by the plan-time check, through its index:
+    // one ListPermissionSets per provider process (the plan walk and the
+    // apply walk), and with no set in the instance nothing to describe. The
+    // mark itself looks nothing up on the happy path.
+    assert_eq!(
+        by_op.get("sso-admin:ListPermissionSets"),
+        Some(&2),
+        "{by_op:?}"
+    );
     for op in [
-        "sso-admin:ListPermissionSets",
+        "sso-admin:DescribePermissionSet",
         "sso-admin:ListTagsForResource",
         "sso-admin:TagResource",
     ] {
@@ -673,8 +682,8 @@ fn a_set_marked_for_another_account_is_not_adopted() {
     assert_says(&out, "grant for account 444455556666");
     assert_eq!(
         writes(&env),
-        vec!["sso-admin CreatePermissionSet".to_string()],
-        "only the refused create may write"
+        Vec::<String>::new(),
+        "the plan refuses the name, so nothing is written"
     );
     let state = env.state();
     let ps = permission_set_by_arn(&state, &other).unwrap();

@@ -134,10 +134,11 @@ fn duplicate_name_fails_fast_with_the_import_hint() {
     assert_says(&out, &existing);
     assert_says(&out, "terraform import");
     assert_says(&out, &format!("{existing},{ACCOUNT},prod"));
+    // The plan finds the name taken, so nothing is even attempted.
     assert_eq!(
         env.emulator.count("sso-admin", "CreatePermissionSet"),
-        1,
-        "no retry loop on a duplicate name: {:#?}",
+        0,
+        "a taken name fails the plan, before any create: {:#?}",
         env.emulator.requests()
     );
     let state = env.state();

@@ -307,7 +307,8 @@ fn bad_inputs_fail_with_an_attribute_path_and_no_aws_call() {
 
     // Control: the base configuration is valid, and applying it through the
     // same working directory reaches AWS, so the empty request log above
-    // means something. (Planning a new grant needs no AWS call at all.)
+    // means something. (A valid new grant's plan does call AWS: its
+    // read-only plan-time checks.)
     env.write(&[&base()]);
     env.tf.run_ok(&["validate", "-no-color"]);
     env.tf.apply();

@@ -1,5 +1,6 @@
 //! IAM helpers: finding the role IAM Identity Center creates for a permission
-//! set in an account (`AWSReservedSSO_<name>_<16 hex>`).
+//! set in an account (`AWSReservedSSO_<name>_<16 hex>`), and whether a
+//! managed policy exists (plan-time checks).
 //!
 //! The role's ARN is never constructed: its suffix is random, it changes when
 //! the role is re-created, and its path carries the Identity Center region
@@ -123,6 +124,24 @@ pub async fn find_reserved_roles(
     }
     found.sort_by(|a, b| a.arn.cmp(&b.arn));
     Ok(found)
+}
+
+/// Whether the managed policy `arn` exists (IAM GetPolicy, read-only). AWS
+/// managed policies (`arn:aws:iam::aws:policy/...`) answer GetPolicy from any
+/// account; a customer-managed one only in its own account. `NoSuchEntity`
+/// is `Ok(false)`; anything else (AccessDenied, say) is an error.
+pub async fn policy_exists(iam: &Client, arn: &str) -> Result<bool, AwsError> {
+    match iam
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .aws(Service::Iam, "GetPolicy")
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e.about(format!("policy {arn}"))),
+    }
 }
 
 #[cfg(test)]

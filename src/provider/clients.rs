@@ -60,9 +60,17 @@ pub struct AwsClients {
     /// Per (identity store, kind, name): the principal's identity-store ID
     /// (see [`Self::principal_id`]).
     principal_ids: std::sync::Mutex<BTreeMap<(String, &'static str, String), IdOnce>>,
+    /// Per instance: permission set name -> ARN (see
+    /// [`Self::permission_set_names`]).
+    permission_set_names: std::sync::Mutex<BTreeMap<String, NamesOnce>>,
+    /// Per policy ARN: whether IAM has it (see [`Self::policy_exists`]).
+    policies: std::sync::Mutex<BTreeMap<String, Arc<OnceCell<bool>>>>,
     sso_limiter: Arc<TokenBucket>,
     assignment_slots: AssignmentSlots,
 }
+
+/// Permission set names to ARNs, listed once and shared.
+type NamesOnce = Arc<OnceCell<BTreeMap<String, String>>>;
 
 /// A set of permission set ARNs, computed once and shared.
 type SetsOnce = Arc<OnceCell<BTreeSet<String>>>;
@@ -243,6 +251,46 @@ impl AwsClients {
         cell.get_or_try_init(lookup).await.cloned()
     }
 
+    /// Every permission set of `instance`, name to ARN, listed with `list`
+    /// once per provider process and instance: the plan-time name check of
+    /// every grant reads this one index (ListPermissionSets plus one
+    /// DescribePermissionSet per set) instead of listing the instance again.
+    ///
+    /// Sound for a process because Terraform plans in a provider process of
+    /// its own, before anything is written; in the apply walk a stale index
+    /// only misses sets this apply creates, whose names its own grants hold.
+    /// Only a success is kept.
+    pub async fn permission_set_names<F, Fut>(
+        &self,
+        instance: &str,
+        list: F,
+    ) -> Result<BTreeMap<String, String>, AwsError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<BTreeMap<String, String>, AwsError>>,
+    {
+        let cell = {
+            let mut map = self
+                .permission_set_names
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.entry(instance.to_string()).or_default().clone()
+        };
+        cell.get_or_try_init(list).await.cloned()
+    }
+
+    /// Whether the managed policy `arn` exists in IAM (cluster side), asked
+    /// once per process: grants naming the same policy share one GetPolicy.
+    pub async fn policy_exists(&self, arn: &str) -> Result<bool, AwsError> {
+        let cell = {
+            let mut map = self.policies.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(arn.to_string()).or_default().clone()
+        };
+        cell.get_or_try_init(|| crate::aws::iam::policy_exists(&self.iam, arn))
+            .await
+            .copied()
+    }
+
     /// Fails unless the cluster-side credentials belong to `expected`, with a
     /// diagnostic at `account_id` naming both accounts and the fix.
     pub async fn check_account(&self, expected: &str) -> Result<(), Diagnostics> {
@@ -418,6 +466,8 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
         sso_instance: OnceCell::new(),
         not_provisioned: std::sync::Mutex::new(BTreeMap::new()),
         principal_ids: std::sync::Mutex::new(BTreeMap::new()),
+        permission_set_names: std::sync::Mutex::new(BTreeMap::new()),
+        policies: std::sync::Mutex::new(BTreeMap::new()),
         sso_limiter: limiter,
         assignment_slots: AssignmentSlots::new(MAX_CONCURRENT_ASSIGNMENTS),
     })

@@ -33,6 +33,8 @@ pub struct ProviderConfig {
     /// As configured; see [`ProviderConfig::max_attempts`] for the effective value.
     pub max_retries: Option<u32>,
     pub default_tags: BTreeMap<String, String>,
+    /// `plan_checks`: `None` when unset (checks on).
+    pub plan_checks: Option<bool>,
     /// Values that were not known yet when Terraform configured the provider
     /// (they depend on resources not yet created).
     pub unknown: Vec<AttributePath>,
@@ -331,6 +333,10 @@ impl ProviderConfig {
             Value::Unknown(_) => r.unknown.push(p("max_retries")),
             v => cfg.max_retries = v.as_i64().and_then(|n| u32::try_from(n).ok()),
         }
+        match config.attr("plan_checks") {
+            Value::Unknown(_) => r.unknown.push(p("plan_checks")),
+            v => cfg.plan_checks = v.as_bool(),
+        }
         if let Some(tags_block) = r.block(config.attr("default_tags"), p("default_tags")) {
             match tags_block.attr("tags") {
                 Value::Map(m) => {
@@ -348,6 +354,13 @@ impl ProviderConfig {
         }
         cfg.unknown = r.unknown;
         Ok(cfg)
+    }
+
+    /// Whether plans check a grant's names against AWS (`plan_checks`,
+    /// default on). Off while any provider value is unknown: the clients
+    /// cannot be built yet, and a plan must still work then.
+    pub fn plan_checks_enabled(&self) -> bool {
+        self.unknown.is_empty() && self.plan_checks.unwrap_or(true)
     }
 
     /// Region of Identity Center calls: `sso.region`, else the provider's.
@@ -576,6 +589,22 @@ mod tests {
             Some("platform")
         );
         assert!(c.unknown.is_empty());
+    }
+
+    #[test]
+    fn plan_checks_default_on_and_off_while_anything_is_unknown() {
+        assert!(ProviderConfig::default().plan_checks_enabled());
+        let off = ProviderConfig::from_value(&obj(&[("plan_checks", Value::Bool(false))])).unwrap();
+        assert_eq!(off.plan_checks, Some(false));
+        assert!(!off.plan_checks_enabled());
+        let on = ProviderConfig::from_value(&obj(&[("plan_checks", Value::Bool(true))])).unwrap();
+        assert!(on.plan_checks_enabled());
+        let pending =
+            ProviderConfig::from_value(&obj(&[("region", Value::Unknown(None))])).unwrap();
+        assert!(
+            !pending.plan_checks_enabled(),
+            "no clients can be built yet"
+        );
     }
 
     #[test]

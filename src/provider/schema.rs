@@ -84,6 +84,11 @@ pub fn provider_schema() -> Schema {
                     CtyType::Number,
                     "Maximum number of attempts for an AWS request that fails with throttling, a timeout or a server error (standard retry mode, jittered exponential backoff). Defaults to `AWS_MAX_ATTEMPTS`, else 25.",
                 ),
+                Attribute::optional(
+                    "plan_checks",
+                    CtyType::Bool,
+                    "Whether `terraform plan` checks what a new or changed `eks_sso_admin_access` names against AWS with read-only calls (account, clusters, groups and users, permission-set name, policies). Default `true`. Set `false` when the plan runs with credentials that cannot make those calls; the apply still checks the account, clusters and principals before its first write.",
+                ),
             ],
             blocks: vec![
                 assume_role_block("the cluster account (EKS, IAM and STS calls)"),

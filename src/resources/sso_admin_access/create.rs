@@ -1,5 +1,5 @@
 //! Create, in one apply: checks that cost no writes first (account, cluster
-//! modes, principal names), then the permission set and its policies, the
+//! modes, principal names, policies), then the permission set and its policies, the
 //! assignments (which provision the set to the account), the reserved role,
 //! and an access entry with policy associations on every cluster.
 //!
@@ -19,6 +19,7 @@ use super::in_flight;
 use super::messages;
 use super::model::{Grant, PermissionSetModel};
 use super::permission_set::{self, Existing};
+use super::plan_checks;
 use super::preflight::{self, Checked, EntryCheck};
 use super::private::Private;
 use super::reserved_role;
@@ -108,6 +109,10 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
             Ok(c) => c,
             Err(d) => return Outcome::nothing(d),
         };
+    let policies = plan_checks::policies_exist(clients, &account, &req.planned_state).await;
+    if policies.has_errors() {
+        return Outcome::nothing(policies);
+    }
 
     let mut marked = None;
     let outcome = build(&env, &planned, &ps_name, &clusters, checked, &mut marked).await;

@@ -3,7 +3,8 @@
 //! EKS access entry with access-policy associations on each listed cluster.
 //!
 //! Module map (one job each):
-//! - [`schema`], [`model`] (typed state), [`validate`], [`plan`], [`private`];
+//! - [`schema`], [`model`] (typed state), [`validate`], [`plan`] (+
+//!   [`plan_checks`], read-only AWS checks of what is new), [`private`];
 //! - [`create`], [`update`], [`read`] (+ [`drift`]), [`delete`], [`import`];
 //! - adopting what exists: [`identity`], [`list`] (`terraform query`, with
 //!   [`discover`]) and [`generate`] (generated configuration);
@@ -35,6 +36,7 @@ pub mod messages;
 pub mod model;
 pub mod permission_set;
 pub mod plan;
+pub mod plan_checks;
 pub mod policy;
 pub mod preflight;
 pub mod principals;
@@ -45,6 +47,7 @@ pub mod schema;
 pub mod update;
 pub mod validate;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -62,11 +65,33 @@ use crate::tfplugin::value::Value;
 
 pub struct SsoAdminAccess {
     state: Arc<ProviderState>,
+    /// The managed permission sets of the grants refreshed or planned so far
+    /// in this process (from their state), for [`plan_checks`]: Terraform
+    /// plans the new object of a replacement, and a tainted grant, with no
+    /// prior state, while the name it wants is still held by the old set,
+    /// which the replacement deletes first. That is not a taken name. (With
+    /// `-refresh=false` a tainted grant is not seen; `plan_checks = false`
+    /// is the way out then.)
+    sets_in_state: std::sync::Mutex<BTreeSet<String>>,
 }
 
 impl SsoAdminAccess {
     pub fn new(state: Arc<ProviderState>) -> SsoAdminAccess {
-        SsoAdminAccess { state }
+        SsoAdminAccess {
+            state,
+            sets_in_state: std::sync::Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Notes the managed set of `prior` and returns every set noted so far.
+    fn note_set_in_state(&self, prior: &Value) -> BTreeSet<String> {
+        let mut sets = self.sets_in_state.lock().unwrap_or_else(|e| e.into_inner());
+        if !prior.attr(schema::PERMISSION_SET).is_null()
+            && let Some(arn) = prior.attr(schema::PERMISSION_SET_ARN).as_str()
+        {
+            sets.insert(arn.to_string());
+        }
+        sets.clone()
     }
 }
 
@@ -145,9 +170,9 @@ impl Resource for SsoAdminAccess {
         validate::validate_config(config)
     }
 
-    async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
         let private = Private::decode(&req.prior_private);
-        let ctx = plan::PlanContext {
+        let plan_ctx = plan::PlanContext {
             default_tags: self.state.default_tags(),
             configured_instance_arn: self.state.config().and_then(|c| c.sso.instance_arn.clone()),
         };
@@ -177,9 +202,15 @@ impl Resource for SsoAdminAccess {
             &req.config,
             &req.proposed_new_state,
             &private,
-            &ctx,
+            &plan_ctx,
         );
         diagnostics.extend(planned.diagnostics);
+        if !diagnostics.has_errors() {
+            let in_state = self.note_set_in_state(&req.prior_state);
+            let checks =
+                plan_checks::check(&self.state, ctx, &req.prior_state, &req.config, &in_state);
+            diagnostics.extend(checks.await);
+        }
         PlanResponse {
             planned_state: planned.state,
             requires_replace: planned.requires_replace,
@@ -201,7 +232,11 @@ impl Resource for SsoAdminAccess {
     }
 
     async fn read(&self, ctx: &Ctx, req: ReadRequest) -> ReadResponse {
-        read::read(&self.state, ctx, req).await
+        let resp = read::read(&self.state, ctx, req).await;
+        // Terraform plans a tainted grant as a create, with no prior state,
+        // so its refresh is where its set is seen (see `sets_in_state`).
+        self.note_set_in_state(&resp.new_state);
+        resp
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> ImportResponse {

@@ -9,6 +9,7 @@ use aws_sdk_ssoadmin::types::{
     CustomerManagedPolicyReference, PermissionsBoundary, ProvisionTargetType, StatusValues, Tag,
 };
 use futures_util::FutureExt;
+use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
 use super::in_flight;
@@ -113,15 +114,9 @@ macro_rules! write_op {
     };
 }
 
-/// Finds a permission set by name: lists the instance's sets and describes
-/// them until one matches.
-pub async fn find_by_name(
-    ctx: &Ctx,
-    sso: &Client,
-    instance: &str,
-    name: &str,
-) -> Result<Option<String>, AwsError> {
-    let arns = retry_conflicts(ctx, "ListPermissionSets", || async move {
+/// Every permission set ARN of the instance (ListPermissionSets, all pages).
+async fn list_arns(ctx: &Ctx, sso: &Client, instance: &str) -> Result<Vec<String>, AwsError> {
+    retry_conflicts(ctx, "ListPermissionSets", || async move {
         let mut pages = sso
             .list_permission_sets()
             .instance_arn(instance)
@@ -134,13 +129,54 @@ pub async fn find_by_name(
         }
         Ok(out)
     })
-    .await?;
-    for arn in arns {
+    .await
+}
+
+/// Finds a permission set by name: lists the instance's sets and describes
+/// them until one matches.
+pub async fn find_by_name(
+    ctx: &Ctx,
+    sso: &Client,
+    instance: &str,
+    name: &str,
+) -> Result<Option<String>, AwsError> {
+    for arn in list_arns(ctx, sso, instance).await? {
         if describe_name(ctx, sso, instance, &arn).await?.as_deref() == Some(name) {
             return Ok(Some(arn));
         }
     }
     Ok(None)
+}
+
+/// How many DescribePermissionSet calls [`name_index`] keeps in flight; the
+/// shared Identity Center limiter paces them further.
+const INDEX_CONCURRENCY: usize = 8;
+
+/// Every permission set of the instance by name (name -> ARN): one
+/// ListPermissionSets, then the sets described a few at a time. Read-only;
+/// plans share it through [`crate::provider::AwsClients::permission_set_names`].
+pub async fn name_index(
+    ctx: &Ctx,
+    sso: &Client,
+    instance: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let arns = list_arns(ctx, sso, instance).await?;
+    let named: Vec<Result<Option<(String, String)>, AwsError>> = stream::iter(arns)
+        .map(|arn| async move {
+            Ok(describe_name(ctx, sso, instance, &arn)
+                .await?
+                .map(|name| (name, arn)))
+        })
+        .buffer_unordered(INDEX_CONCURRENCY)
+        .collect()
+        .await;
+    let mut out = BTreeMap::new();
+    for entry in named {
+        if let Some((name, arn)) = entry? {
+            out.insert(name, arn);
+        }
+    }
+    Ok(out)
 }
 
 /// The permission set that holds a name CreatePermissionSet found taken.
@@ -203,7 +239,7 @@ pub async fn find_existing(
 }
 
 /// The permission set's tags.
-async fn list_tags(
+pub async fn list_tags(
     ctx: &Ctx,
     sso: &Client,
     instance: &str,

@@ -1,7 +1,10 @@
 //! The checks that write nothing, made together before an apply's first
 //! write, so a mistake costs no half-built grant: the clusters exist and
 //! accept access entries, none already has an entry for the reserved role
-//! that this resource did not make, and the principals resolve.
+//! that this resource did not make, and the principals resolve. The cluster
+//! and principal checks are shared with the plan (`plan_checks`), which makes
+//! them earlier when the values are known; the apply still makes them, for
+//! values a plan could not see and for `plan_checks = false`.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +18,8 @@ use super::model::PrincipalKind;
 use super::principals::{self, Principal};
 use super::reserved_role;
 use super::schema as s;
-use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
+use crate::provider::AwsClients;
+use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 
 /// Whose access entries a preflight looks for on the clusters it checks.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +58,7 @@ pub async fn preflight(
     let (cluster_check, entry_check, resolved) = tokio::join!(
         check_clusters(env, clusters, ps_name, role_without_path),
         check_no_foreign_entries(env, clusters, ps_name, entries),
-        resolve_principals(env, principals)
+        resolve_principals(env.clients, &env.identity_store_id, principals)
     );
     let mut diags = cluster_check;
     let (entry_diags, in_flight) = entry_check;
@@ -148,62 +152,85 @@ async fn check_clusters(
     ps_name: &str,
     role_without_path: Option<&str>,
 ) -> Diagnostics {
-    let modes = join_all(clusters.iter().map(|c| async move {
+    let found = cluster_problems(
+        env.clients,
+        &env.account,
+        clusters,
+        ps_name,
+        role_without_path,
+    )
+    .await;
+    Diagnostics(found.into_iter().map(|(_, d)| d).collect())
+}
+
+/// The clusters (by index into `clusters`) that do not exist or do not
+/// accept access entries, each with its diagnostic (at `cluster_names`).
+/// Read-only: one DescribeCluster per cluster, in parallel, and one IAM
+/// lookup of the reserved role only when a cluster is CONFIG_MAP-only, so
+/// the aws-auth advice can show the real ARN. Plans use it too.
+pub async fn cluster_problems(
+    clients: &AwsClients,
+    account: &str,
+    clusters: &[String],
+    ps_name: &str,
+    role_without_path: Option<&str>,
+) -> Vec<(usize, Diagnostic)> {
+    let modes = join_all(clusters.iter().enumerate().map(|(i, c)| async move {
         (
+            i,
             c,
-            access_entries::authentication_mode(&env.clients.eks, c).await,
+            access_entries::authentication_mode(&clients.eks, c).await,
         )
     }))
     .await;
-    let mut diags = Diagnostics::new();
+    let mut out = Vec::new();
     let mut refused = Vec::new();
-    for (cluster, mode) in modes {
+    for (i, cluster, mode) in modes {
         match mode {
-            Ok(m) if m == "CONFIG_MAP" => refused.push((cluster, m)),
+            Ok(m) if m == "CONFIG_MAP" => refused.push((i, cluster, m)),
             Ok(_) => {}
             Err(e) => {
                 let mut d = e.to_diagnostic(format!("Could not read cluster {cluster}"));
                 if e.is_not_found() {
                     d.detail.push_str(&format!(
-                        "\n\nCheck the name and that the cluster is in account {} and region {} (the provider's region).",
-                        env.account, env.clients.region
+                        "\n\nCheck the name and that the cluster is in account {account} and region {} (the provider's region).",
+                        clients.region
                     ));
                 }
                 d.attribute = Some(AttributePath::attr(s::CLUSTER_NAMES));
-                diags.0.push(d);
+                out.push((i, d));
             }
         }
     }
     if !refused.is_empty() {
-        // One IAM call, only on this error path, so the advice can show the real ARN.
         let role = match role_without_path {
             Some(r) => Some(r.to_string()),
-            None => reserved_role::lookup(&env.clients.iam, ps_name, &env.account)
+            None => reserved_role::lookup(&clients.iam, ps_name, account)
                 .await
                 .ok()
                 .flatten()
                 .map(|r| r.arn_without_path()),
         };
-        for (cluster, mode) in refused {
-            diags.0.push(messages::config_map_cluster(
-                cluster,
-                &mode,
-                role.as_deref(),
-                &env.account,
-                ps_name,
+        for (i, cluster, mode) in refused {
+            out.push((
+                i,
+                messages::config_map_cluster(cluster, &mode, role.as_deref(), account, ps_name),
             ));
         }
     }
-    diags
+    out.sort_by_key(|(i, _)| *i);
+    out
 }
 
-/// Resolves principals, reporting each failure at its attribute.
-async fn resolve_principals(
-    env: &Env<'_>,
+/// Resolves principals (GetGroupId/GetUserId, once per process and name),
+/// reporting each failure at its attribute. Plans use it too.
+pub async fn resolve_principals(
+    clients: &AwsClients,
+    identity_store_id: &str,
     wanted: &[(PrincipalKind, String)],
 ) -> Result<Vec<Principal>, Diagnostics> {
     let results = join_all(wanted.iter().map(|(kind, name)| async move {
-        let r = principals::resolve(env.clients, &env.identity_store_id, *kind, name).await;
+        let r = principals::resolve(clients, identity_store_id, *kind, name).await;
         (kind, name, r)
     }))
     .await;
