@@ -15,17 +15,22 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
 use super::classify::{Class, classify_service};
+use super::http::Unreachable;
 pub use super::service::Service;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
+use aws_credential_types::provider::error::CredentialsError;
 
 /// How the call failed, independent of the service's error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
     /// AWS answered with an error response.
     Service { status: u16 },
-    /// The request could not be built or sent: network, DNS, TLS, or
-    /// credentials that could not be resolved.
+    /// The request could not be built or sent: network, DNS, TLS, an
+    /// unreachable endpoint, or credentials that failed to load.
     Transport,
+    /// No credential source had any credentials (the SDK's
+    /// `CredentialsNotLoaded`): the only case reported as "no credentials".
+    NoCredentials,
     /// No answer in time.
     Timeout,
     /// AWS answered with something we could not read.
@@ -109,7 +114,7 @@ impl AwsError {
             }
             SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, error_chain(&err)),
             SdkError::ResponseError(_) => (ErrorKind::Response, None, error_chain(&err)),
-            _ => (ErrorKind::Transport, None, error_chain(&err)),
+            _ => transport(&err),
         };
         AwsError {
             service,
@@ -182,6 +187,7 @@ impl AwsError {
             ErrorKind::Cancelled => Class::Cancelled,
             ErrorKind::DeadlineExceeded => Class::DeadlineExceeded,
             ErrorKind::Transport => Class::Transport,
+            ErrorKind::NoCredentials => Class::NoCredentials,
             ErrorKind::Timeout => Class::Timeout,
             ErrorKind::Response | ErrorKind::Unexpected => Class::Other,
             ErrorKind::Service { status } => {
@@ -217,9 +223,15 @@ impl AwsError {
             Class::Throttled => "AWS kept throttling the request after all retries. Raise `max_retries` in the provider block, or apply with lower `-parallelism`.".to_string(),
             Class::ServerError => "AWS reported an internal error; this is usually transient. Retry the apply.".to_string(),
             Class::ConcurrentOperation => "Another operation on the same Identity Center object was still running after all retries. Retry the apply; if it persists, check for other tools changing the same permission set.".to_string(),
+            Class::NoCredentials => "No AWS credentials were found. Configure credentials with environment variables, a `profile`, web identity or an instance role, or check `assume_role`.".to_string(),
             Class::Transport => {
-                if self.message.contains("credentials") || self.message.contains("Credentials") {
-                    "No usable AWS credentials were found. Configure credentials with environment variables, a `profile`, web identity or an instance role, or check `assume_role`.".to_string()
+                if self.message.starts_with("could not connect to ") {
+                    format!(
+                        "The {} endpoint named above could not be reached. Check that the URL is right (the `endpoints` block, AWS_ENDPOINT_URL* environment variables, a profile's `endpoint_url`, the `region`) and that the network allows the connection.",
+                        self.service
+                    )
+                } else if self.message.contains("credentials") {
+                    "The provider's AWS credentials could not be loaded; the message above says why. Check the `profile`, `assume_role` or `sso` settings they come from (for SSO profiles run `aws sso login`).".to_string()
                 } else {
                     format!(
                         "The {} endpoint could not be reached. Check network access, the `region`, and any `endpoints` override or AWS_ENDPOINT_URL* environment variable.",
@@ -269,6 +281,37 @@ impl AwsError {
         d.attribute = Some(path);
         Diagnostics(vec![d])
     }
+}
+
+/// A failure before AWS answered, told apart by its sources: an endpoint no
+/// connection could be made to (named with its URL, even when that happened
+/// while credentials were being loaded, e.g. `assume_role`'s STS call), no
+/// credentials at all, or anything else with its whole chain.
+fn transport(err: &(dyn StdError + 'static)) -> (ErrorKind, Option<String>, String) {
+    let mut loading_credentials = false;
+    let mut no_credentials = false;
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        if let Some(u) = e.downcast_ref::<Unreachable>() {
+            let during = if loading_credentials {
+                " (while loading the provider's credentials)"
+            } else {
+                ""
+            };
+            return (ErrorKind::Transport, None, format!("{u}{during}"));
+        }
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            loading_credentials = true;
+            no_credentials |= matches!(c, CredentialsError::CredentialsNotLoaded(_));
+        }
+        next = e.source();
+    }
+    let kind = if no_credentials {
+        ErrorKind::NoCredentials
+    } else {
+        ErrorKind::Transport
+    };
+    (kind, None, error_chain(err))
 }
 
 /// An error and its sources as one line of their `Display` texts, skipping

@@ -18,6 +18,7 @@ pub mod iam;
 pub mod limiter;
 pub mod policy_json;
 pub mod retry;
+pub mod sdk_retry;
 pub mod service;
 pub mod ssoadmin;
 pub mod tags;

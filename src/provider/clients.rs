@@ -29,7 +29,9 @@ use crate::aws::errors::{AwsError, ErrorKind, SdkResultExt, Service};
 use crate::aws::http::{RateLimitedHttpClient, default_client};
 use crate::aws::limiter::{AssignmentSlots, MAX_CONCURRENT_ASSIGNMENTS, TokenBucket};
 use crate::aws::retry::retry_conflicts;
+use crate::aws::sdk_retry::ConcurrentOperationClassifier;
 use crate::aws::ssoadmin::{SsoInstance, list_instances, pick_instance};
+use crate::aws::wait::cancellable;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::framework::Ctx;
 
@@ -143,24 +145,26 @@ impl AwsClients {
     /// only instance visible to the sso-side credentials. Cached on success.
     ///
     /// ListInstances, like every sso-admin call, can answer "conflicting
-    /// operation in process" while other writes run, so it is retried. The
-    /// lookup is shared by every caller waiting on the cache, so no single
-    /// caller's cancellation applies to it; the retry budget bounds it.
-    pub async fn sso_instance(&self) -> Result<SsoInstance, AwsError> {
-        self.sso_instance
-            .get_or_try_init(|| async {
-                let all = retry_conflicts(&Ctx::default(), "ListInstances", || {
-                    list_instances(&self.ssoadmin)
-                })
-                .await?;
-                pick_instance(
-                    all,
-                    self.configured_instance_arn.as_deref(),
-                    &self.sso_region,
-                )
-            })
-            .await
-            .cloned()
+    /// operation in process" while other writes run, so it is retried.
+    ///
+    /// The lookup is shared: the first caller runs it and the others wait on
+    /// the cache. Each caller waits only as long as its own `ctx` allows
+    /// (Ctrl-C, its `timeouts`): when it gives up, its part of the lookup is
+    /// dropped, nothing is cached, and the next waiter runs the lookup itself.
+    pub async fn sso_instance(&self, ctx: &Ctx) -> Result<SsoInstance, AwsError> {
+        let lookup = self.sso_instance.get_or_try_init(|| async {
+            let all =
+                retry_conflicts(ctx, "ListInstances", || list_instances(&self.ssoadmin)).await?;
+            pick_instance(
+                all,
+                self.configured_instance_arn.as_deref(),
+                &self.sso_region,
+            )
+        });
+        cancellable(ctx, Service::SsoAdmin, "ListInstances", async {
+            lookup.await.cloned()
+        })
+        .await
     }
 
     /// The permission sets whose latest version is not provisioned to
@@ -383,11 +387,15 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
     ));
     let limited = SharedHttpClient::new(RateLimitedHttpClient::new(http.clone(), limiter.clone()));
 
-    let mut eks = aws_sdk_eks::config::Builder::from(&cluster);
+    // IAM ConcurrentModification and EKS "resource in use" are retried by
+    // the SDK's standard retry, like throttling (see aws::sdk_retry).
+    let mut eks = aws_sdk_eks::config::Builder::from(&cluster)
+        .retry_classifier(ConcurrentOperationClassifier::new(Service::Eks));
     if let Some(u) = &e.eks {
         eks = eks.endpoint_url(u);
     }
-    let mut iam = aws_sdk_iam::config::Builder::from(&cluster);
+    let mut iam = aws_sdk_iam::config::Builder::from(&cluster)
+        .retry_classifier(ConcurrentOperationClassifier::new(Service::Iam));
     if let Some(u) = &e.iam {
         iam = iam.endpoint_url(u);
     }

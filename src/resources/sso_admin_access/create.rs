@@ -9,8 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tokio::time::Instant;
-
 use super::apply_env::{self, Env};
 use super::assign;
 use super::converge::{self, DesiredEntry, GrantSet, Known};
@@ -31,14 +29,18 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         Ok(g) => g,
         Err(e) => return failed("Invalid planned state", e.to_string()),
     };
-    let deadline = Instant::now()
-        + apply_env::timeout(planned.timeouts.as_ref().and_then(|t| t.create.as_deref()));
+    let (limited, deadline) = apply_env::limited(
+        ctx,
+        "create",
+        planned.timeouts.as_ref().and_then(|t| t.create.as_deref()),
+    );
+    let ctx = &limited;
     let account = planned.account_id.clone().unwrap_or_default();
     let clients = match apply_env::clients_for(state, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::nothing(d),
     };
-    let instance = match clients.sso_instance().await {
+    let instance = match clients.sso_instance(ctx).await {
         Ok(i) => i,
         Err(e) => {
             return Outcome::nothing(
