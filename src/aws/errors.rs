@@ -211,6 +211,19 @@ impl AwsError {
         self.kind == ErrorKind::Cancelled
     }
 
+    /// A wait or retry that ran out of time (the operation's `timeouts`).
+    pub fn is_deadline(&self) -> bool {
+        self.kind == ErrorKind::DeadlineExceeded
+    }
+
+    /// [`Self::about`] when there is an object to name.
+    pub fn about_opt(self, object: Option<String>) -> AwsError {
+        match object {
+            Some(o) => self.about(o),
+            None => self,
+        }
+    }
+
     /// What to do next, from the error's class; `None` when nothing useful
     /// can be said beyond AWS's own message.
     pub fn hint(&self) -> Option<String> {

@@ -268,15 +268,6 @@ fn interrupted(
     e.about_opt(object)
 }
 
-impl AwsError {
-    fn about_opt(self, object: Option<String>) -> AwsError {
-        match object {
-            Some(o) => self.about(o),
-            None => self,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -489,7 +480,7 @@ mod tests {
         });
         let started = Instant::now();
         let out: Result<(), _> =
-            retry_concurrent(&ctx, Service::Iam, "CreateRole", || std::future::pending()).await;
+            retry_concurrent(&ctx, Service::Iam, "CreateRole", std::future::pending).await;
         let e = out.unwrap_err();
         assert!(e.is_cancelled());
         assert_eq!((e.service, e.operation), (Service::Iam, "CreateRole"));

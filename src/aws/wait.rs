@@ -84,6 +84,14 @@ impl WaitError<AwsError> {
                     None => format!("waited {} for {what}", format_duration(waited)),
                 },
             ),
+            // A check cut short by the operation's deadline is the wait
+            // timing out: say what was awaited, and keep the limit's words.
+            WaitError::Failed(e) if e.is_deadline() => AwsError::deadline(
+                service,
+                operation,
+                format!("gave up waiting for {what}: {}", e.message),
+            )
+            .about_opt(e.object),
             WaitError::Failed(e) => e,
         }
     }
@@ -359,7 +367,7 @@ mod tests {
         let out: Result<(), WaitError<()>> = poll(
             &Ctx::default(),
             Instant::now() + Duration::from_millis(200),
-            || std::future::pending(),
+            std::future::pending,
         )
         .await;
         assert!(matches!(out, Err(WaitError::TimedOut { .. })), "{out:?}");
