@@ -465,4 +465,92 @@ mod tests {
         assert_eq!(e.status(), Some(409));
         assert_eq!(e.class(), Class::ConcurrentOperation);
     }
+
+    /// Credentials that the provider chain produced (or failed to), for the
+    /// two "credentials" diagnoses below.
+    #[derive(Debug)]
+    struct FixedCredentials(fn() -> CredentialsError);
+
+    impl aws_credential_types::provider::ProvideCredentials for FixedCredentials {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err((self.0)()))
+        }
+    }
+
+    async fn call_with(creds: FixedCredentials) -> AwsError {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(creds)
+            .http_client(super::super::http::default_client())
+            .build();
+        let err = aws_sdk_sts::Client::from_conf(conf)
+            .get_caller_identity()
+            .send()
+            .await
+            .expect_err("the credentials fail");
+        AwsError::from_sdk(Service::Sts, "GetCallerIdentity", err)
+    }
+
+    #[tokio::test]
+    async fn no_credentials_only_when_there_are_none() {
+        let none = call_with(FixedCredentials(|| {
+            CredentialsError::not_loaded("no providers in chain provided credentials")
+        }))
+        .await;
+        assert_eq!(none.class(), Class::NoCredentials, "{none}");
+        assert!(
+            none.hint()
+                .unwrap_or_default()
+                .starts_with("No AWS credentials were found"),
+            "{none:?}"
+        );
+
+        // assume_role's STS endpoint unreachable: an endpoint problem.
+        let unreachable = call_with(FixedCredentials(|| {
+            CredentialsError::provider_error(Unreachable {
+                endpoint: "http://127.0.0.1:9".into(),
+                attempts: 3,
+                cause: "tcp connect error: Connection refused".into(),
+            })
+        }))
+        .await;
+        assert_eq!(unreachable.class(), Class::Transport, "{unreachable}");
+        assert!(
+            unreachable
+                .message
+                .starts_with("could not connect to http://127.0.0.1:9 (3 attempts)")
+                && unreachable
+                    .message
+                    .ends_with("(while loading the provider's credentials)"),
+            "{unreachable}"
+        );
+        let hint = unreachable.hint().unwrap_or_default();
+        assert!(hint.contains("endpoint named above"), "{hint}");
+        assert!(!hint.contains("credentials"), "{hint}");
+
+        // A credential source that failed for its own reason says so.
+        let failed = call_with(FixedCredentials(|| {
+            CredentialsError::provider_error("the SSO session token has expired")
+        }))
+        .await;
+        assert_eq!(failed.class(), Class::Transport, "{failed}");
+        assert!(
+            failed.message.contains("SSO session token has expired"),
+            "{failed}"
+        );
+        assert!(
+            failed
+                .hint()
+                .unwrap_or_default()
+                .contains("could not be loaded"),
+            "{failed:?}"
+        );
+    }
 }

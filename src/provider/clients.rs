@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+#[cfg(test)]
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
@@ -664,5 +666,69 @@ mod tests {
             c.ssoadmin.config().region().map(|r| r.as_ref()),
             Some("us-east-1")
         );
+    }
+
+    /// The instance lookup is shared through a once-cell, yet a caller that
+    /// Terraform cancels returns at once while another caller's lookup (here
+    /// against an endpoint that accepts connections and never answers) goes
+    /// on; and a caller whose deadline passes gets a deadline error.
+    #[tokio::test]
+    async fn a_cancelled_waiter_on_the_shared_instance_lookup_returns_promptly() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", silent.local_addr().unwrap());
+        // Test keys for a local socket, so the call gets as far as sending.
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("credentials");
+        std::fs::write(
+            &creds,
+            "[ci]\naws_access_key_id = AKIDTEST\naws_secret_access_key = test\n",
+        )
+        .unwrap();
+        let cfg = ProviderConfig {
+            region: Some("us-east-1".into()),
+            profile: Some("ci".into()),
+            shared_credentials_files: vec![creds.to_string_lossy().into_owned()],
+            endpoints: super::super::config::Endpoints {
+                ssoadmin: Some(url.clone()),
+                sts: Some(url),
+                ..Default::default()
+            },
+            ..ProviderConfig::default()
+        };
+        let c = build(&cfg).await.unwrap();
+        let first = Ctx::default();
+        let second = Ctx::default();
+        let stop_second = second.cancel.clone();
+        let started = tokio::time::Instant::now();
+        let (a, b) = tokio::join!(
+            async { tokio::time::timeout(Duration::from_secs(3), c.sso_instance(&first)).await },
+            async {
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    stop_second.cancel();
+                });
+                let r = tokio::time::timeout(Duration::from_secs(5), c.sso_instance(&second))
+                    .await
+                    .expect("the cancelled waiter must not wait for the shared lookup");
+                (r, started.elapsed())
+            },
+        );
+        let (b, b_took) = b;
+        assert!(b.unwrap_err().is_cancelled());
+        assert!(b_took < Duration::from_secs(1), "{b_took:?}");
+        // The first caller was still waiting on its own lookup.
+        assert!(
+            a.is_err(),
+            "the silent endpoint cannot have answered: {a:?}"
+        );
+
+        let limited = Ctx::default().with_deadline(
+            tokio::time::Instant::now() + Duration::from_millis(200),
+            "timeouts.create = \"1s\"",
+        );
+        let e = c.sso_instance(&limited).await.unwrap_err();
+        assert!(e.is_deadline(), "{e}");
+        assert!(e.to_string().contains("timeouts.create"), "{e}");
+        drop(silent);
     }
 }

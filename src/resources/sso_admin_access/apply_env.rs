@@ -10,7 +10,9 @@ use tokio::time::Instant;
 use super::assignments::Target;
 use super::permission_set::{self, PsRef};
 use super::reserved_role;
+use crate::aws::Service;
 use crate::aws::iam::ReservedRole;
+use crate::aws::wait::cancellable;
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::Diagnostics;
 use crate::tfplugin::framework::Ctx;
@@ -75,13 +77,19 @@ impl Env<'_> {
 }
 
 /// The provider's AWS clients, once the credentials are known to act in
-/// `account` (a mismatch is an error before anything is written).
+/// `account` (a mismatch is an error before anything is written). The STS
+/// call behind the check stops on Ctrl-C and at the operation's deadline.
 pub async fn clients_for<'s>(
     state: &'s ProviderState,
+    ctx: &Ctx,
     account: &str,
 ) -> Result<&'s AwsClients, Diagnostics> {
     let clients = state.clients().await?;
-    clients.check_account(account).await?;
+    cancellable(ctx, Service::Sts, "GetCallerIdentity", async {
+        Ok(clients.check_account(account).await)
+    })
+    .await
+    .map_err(|e| e.to_diagnostics("Could not determine the provider's AWS account"))??;
     Ok(clients)
 }
 

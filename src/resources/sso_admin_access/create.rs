@@ -36,7 +36,7 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     );
     let ctx = &limited;
     let account = planned.account_id.clone().unwrap_or_default();
-    let clients = match apply_env::clients_for(state, &account).await {
+    let clients = match apply_env::clients_for(state, ctx, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::nothing(d),
     };
