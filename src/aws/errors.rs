@@ -235,7 +235,10 @@ impl AwsError {
             Class::Credentials => "AWS rejected the credentials. Check that they are valid and not expired (for SSO profiles run `aws sso login`), and that `profile`/`assume_role` point at the intended identity.".to_string(),
             Class::Throttled => "AWS kept throttling the request after all retries. Raise `max_retries` in the provider block, or apply with lower `-parallelism`.".to_string(),
             Class::ServerError => "AWS reported an internal error; this is usually transient. Retry the apply.".to_string(),
-            Class::ConcurrentOperation => "Another operation on the same Identity Center object was still running after all retries. Retry the apply; if it persists, check for other tools changing the same permission set.".to_string(),
+            Class::ConcurrentOperation => format!(
+                "Another operation on the same {} object was still running after all retries. Retry the apply; if it persists, check for other tools changing the same object at the same time.",
+                self.service
+            ),
             Class::NoCredentials => "No AWS credentials were found. Configure credentials with environment variables, a `profile`, web identity or an instance role, or check `assume_role`.".to_string(),
             Class::Transport => {
                 if self.message.starts_with("could not connect to ") {

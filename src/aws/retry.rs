@@ -13,7 +13,14 @@
 //!   consistent, and a role created (or re-created by Identity Center) moments
 //!   ago is not yet visible to EKS.
 //!
-//! Both stop at once when Terraform cancels (`Ctx.cancel`).
+//! - IAM `ConcurrentModification` and EKS `ResourceInUseException` (not a
+//!   duplicate) go to the SDK's standard retry through
+//!   [`super::sdk_retry`]; [`retry_concurrent`] retries them in our own loop
+//!   where a caller wants that.
+//!
+//! Every loop stops at once when Terraform cancels (`Ctx.cancel`) and at the
+//! operation's deadline (`Ctx.deadline`, from the resource's `timeouts`),
+//! cutting short the call in flight as well as the sleep between calls.
 
 use std::future::Future;
 use std::time::Duration;

@@ -336,3 +336,50 @@ pub trait Provider: Send + Sync {
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn bounded_stops_at_the_deadline_and_on_cancel() {
+        let ctx = Ctx::default().with_deadline(Instant::now() + Duration::from_millis(50), "t");
+        let started = Instant::now();
+        let r = ctx.bounded(std::future::pending::<()>()).await;
+        assert!(
+            matches!(r, Err(Interrupted::DeadlineExceeded(ref d)) if d.label == "t"),
+            "{r:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+
+        let ctx = Ctx::default();
+        ctx.cancel.cancel();
+        assert_eq!(
+            ctx.bounded(std::future::pending::<()>()).await,
+            Err(Interrupted::Cancelled)
+        );
+        assert_eq!(Ctx::default().bounded(async { 7 }).await, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn the_earlier_deadline_wins() {
+        let soon = Instant::now() + Duration::from_secs(1);
+        let ctx = Ctx::default().with_deadline(soon, "soon");
+        let later = ctx.with_deadline(soon + Duration::from_secs(60), "later");
+        assert_eq!(
+            later.deadline.as_ref().map(|d| d.label.as_str()),
+            Some("soon")
+        );
+        let sooner = ctx.with_deadline(soon - Duration::from_millis(500), "sooner");
+        assert_eq!(
+            sooner.deadline.as_ref().map(|d| d.label.as_str()),
+            Some("sooner")
+        );
+        assert_eq!(ctx.cap(soon + Duration::from_secs(5)), soon);
+        assert_eq!(Ctx::default().cap(soon), soon);
+    }
+}
