@@ -67,6 +67,16 @@ pub enum WaitError<E> {
     Failed(E),
 }
 
+/// A waited time as a user reads it: whole seconds from one second up
+/// ("20s" rather than "19874ms"), milliseconds below.
+fn waited_text(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format_duration(Duration::from_secs(d.as_secs_f64().round() as u64))
+    } else {
+        format_duration(Duration::from_millis(d.as_millis() as u64))
+    }
+}
+
 impl WaitError<AwsError> {
     /// Flattens into an [`AwsError`]: `what` describes the awaited state, e.g.
     /// "role AWSReservedSSO_Admin_* to appear".
@@ -79,9 +89,9 @@ impl WaitError<AwsError> {
                 match limit {
                     Some(l) => format!(
                         "waited {} for {what}, and the operation's time limit ({l}) ran out. If AWS is only slow, raise that limit in the resource's `timeouts` block and apply again: the next apply resumes from what exists",
-                        format_duration(waited)
+                        waited_text(waited)
                     ),
-                    None => format!("waited {} for {what}", format_duration(waited)),
+                    None => format!("waited {} for {what}", waited_text(waited)),
                 },
             ),
             // A check cut short by the operation's deadline is the wait
@@ -397,6 +407,13 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("timeouts.create = \"20s\""), "{text}");
         assert!(text.contains("the role to appear"), "{text}");
+    }
+
+    #[test]
+    fn waited_time_reads_in_whole_seconds() {
+        assert_eq!(waited_text(Duration::from_millis(19_874)), "20s");
+        assert_eq!(waited_text(Duration::from_millis(250)), "250ms");
+        assert_eq!(waited_text(Duration::from_secs(125)), "2m5s");
     }
 
     #[test]
