@@ -9,7 +9,9 @@ use super::service::Service;
 /// What an error means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
-    /// sso-admin: another operation on the same object is running. Retry.
+    /// Another operation on the same object is running (sso-admin
+    /// "conflicting operation", IAM ConcurrentModification, EKS
+    /// ResourceInUseException other than a duplicate). Retry.
     ConcurrentOperation,
     /// The object to create exists already. Adopt it or report it; don't retry.
     AlreadyExists,
@@ -21,6 +23,8 @@ pub enum Class {
     AccessDenied,
     /// Credentials were rejected (invalid, expired, unsigned).
     Credentials,
+    /// No credential source had credentials at all.
+    NoCredentials,
     InvalidInput,
     /// A conflict that waiting does not resolve (e.g. deleting a permission
     /// set that is still assigned).
@@ -61,6 +65,18 @@ pub fn classify_service(service: Service, code: Option<&str>, message: &str, sta
         // EKS answers a duplicate create with ResourceInUseException "...already in use...".
         "ResourceInUseException" if service == Service::Eks && msg.contains("already in use") => {
             Class::AlreadyExists
+        }
+        // Any other ResourceInUseException (HTTP 409, "The specified resource
+        // is in use.", EKS API Reference, Common Errors of e.g.
+        // CreateAccessEntry) means another operation holds the cluster object:
+        // waiting helps.
+        "ResourceInUseException" if service == Service::Eks => Class::ConcurrentOperation,
+        // IAM API Reference, error ConcurrentModification (HTTP 409): "The
+        // request was rejected because multiple requests to change this object
+        // were submitted simultaneously. Wait a few minutes and submit your
+        // request again."
+        "ConcurrentModification" | "ConcurrentModificationException" if service == Service::Iam => {
+            Class::ConcurrentOperation
         }
         "InvalidParameterException"
             if service == Service::Eks && msg.contains("invalid principal") =>
@@ -193,6 +209,24 @@ mod tests {
                 409
             ),
             Class::AlreadyExists
+        );
+        assert_eq!(
+            classify_service(
+                Eks,
+                Some("ResourceInUseException"),
+                "The specified resource is in use.",
+                409
+            ),
+            Class::ConcurrentOperation
+        );
+        assert_eq!(
+            classify_service(
+                Service::Iam,
+                Some("ConcurrentModification"),
+                "The request was rejected because multiple requests to change this object were submitted simultaneously.",
+                409
+            ),
+            Class::ConcurrentOperation
         );
         // The same words from another service are not EKS's principal check.
         assert_eq!(

@@ -15,17 +15,22 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
 use super::classify::{Class, classify_service};
+use super::http::Unreachable;
 pub use super::service::Service;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
+use aws_credential_types::provider::error::CredentialsError;
 
 /// How the call failed, independent of the service's error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
     /// AWS answered with an error response.
     Service { status: u16 },
-    /// The request could not be built or sent: network, DNS, TLS, or
-    /// credentials that could not be resolved.
+    /// The request could not be built or sent: network, DNS, TLS, an
+    /// unreachable endpoint, or credentials that failed to load.
     Transport,
+    /// No credential source had any credentials (the SDK's
+    /// `CredentialsNotLoaded`): the only case reported as "no credentials".
+    NoCredentials,
     /// No answer in time.
     Timeout,
     /// AWS answered with something we could not read.
@@ -109,7 +114,7 @@ impl AwsError {
             }
             SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, error_chain(&err)),
             SdkError::ResponseError(_) => (ErrorKind::Response, None, error_chain(&err)),
-            _ => (ErrorKind::Transport, None, error_chain(&err)),
+            _ => transport(&err),
         };
         AwsError {
             service,
@@ -182,6 +187,7 @@ impl AwsError {
             ErrorKind::Cancelled => Class::Cancelled,
             ErrorKind::DeadlineExceeded => Class::DeadlineExceeded,
             ErrorKind::Transport => Class::Transport,
+            ErrorKind::NoCredentials => Class::NoCredentials,
             ErrorKind::Timeout => Class::Timeout,
             ErrorKind::Response | ErrorKind::Unexpected => Class::Other,
             ErrorKind::Service { status } => {
@@ -205,6 +211,19 @@ impl AwsError {
         self.kind == ErrorKind::Cancelled
     }
 
+    /// A wait or retry that ran out of time (the operation's `timeouts`).
+    pub fn is_deadline(&self) -> bool {
+        self.kind == ErrorKind::DeadlineExceeded
+    }
+
+    /// [`Self::about`] when there is an object to name.
+    pub fn about_opt(self, object: Option<String>) -> AwsError {
+        match object {
+            Some(o) => self.about(o),
+            None => self,
+        }
+    }
+
     /// What to do next, from the error's class; `None` when nothing useful
     /// can be said beyond AWS's own message.
     pub fn hint(&self) -> Option<String> {
@@ -216,10 +235,19 @@ impl AwsError {
             Class::Credentials => "AWS rejected the credentials. Check that they are valid and not expired (for SSO profiles run `aws sso login`), and that `profile`/`assume_role` point at the intended identity.".to_string(),
             Class::Throttled => "AWS kept throttling the request after all retries. Raise `max_retries` in the provider block, or apply with lower `-parallelism`.".to_string(),
             Class::ServerError => "AWS reported an internal error; this is usually transient. Retry the apply.".to_string(),
-            Class::ConcurrentOperation => "Another operation on the same Identity Center object was still running after all retries. Retry the apply; if it persists, check for other tools changing the same permission set.".to_string(),
+            Class::ConcurrentOperation => format!(
+                "Another operation on the same {} object was still running after all retries. Retry the apply; if it persists, check for other tools changing the same object at the same time.",
+                self.service
+            ),
+            Class::NoCredentials => "No AWS credentials were found. Configure credentials with environment variables, a `profile`, web identity or an instance role, or check `assume_role`.".to_string(),
             Class::Transport => {
-                if self.message.contains("credentials") || self.message.contains("Credentials") {
-                    "No usable AWS credentials were found. Configure credentials with environment variables, a `profile`, web identity or an instance role, or check `assume_role`.".to_string()
+                if self.message.starts_with("could not connect to ") {
+                    format!(
+                        "The {} endpoint named above could not be reached. Check that the URL is right (the `endpoints` block, AWS_ENDPOINT_URL* environment variables, a profile's `endpoint_url`, the `region`) and that the network allows the connection.",
+                        self.service
+                    )
+                } else if self.message.contains("credentials") {
+                    "The provider's AWS credentials could not be loaded; the message above says why. Check the `profile`, `assume_role` or `sso` settings they come from (for SSO profiles run `aws sso login`).".to_string()
                 } else {
                     format!(
                         "The {} endpoint could not be reached. Check network access, the `region`, and any `endpoints` override or AWS_ENDPOINT_URL* environment variable.",
@@ -269,6 +297,37 @@ impl AwsError {
         d.attribute = Some(path);
         Diagnostics(vec![d])
     }
+}
+
+/// A failure before AWS answered, told apart by its sources: an endpoint no
+/// connection could be made to (named with its URL, even when that happened
+/// while credentials were being loaded, e.g. `assume_role`'s STS call), no
+/// credentials at all, or anything else with its whole chain.
+fn transport(err: &(dyn StdError + 'static)) -> (ErrorKind, Option<String>, String) {
+    let mut loading_credentials = false;
+    let mut no_credentials = false;
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        if let Some(u) = e.downcast_ref::<Unreachable>() {
+            let during = if loading_credentials {
+                " (while loading the provider's credentials)"
+            } else {
+                ""
+            };
+            return (ErrorKind::Transport, None, format!("{u}{during}"));
+        }
+        if let Some(c) = e.downcast_ref::<CredentialsError>() {
+            loading_credentials = true;
+            no_credentials |= matches!(c, CredentialsError::CredentialsNotLoaded(_));
+        }
+        next = e.source();
+    }
+    let kind = if no_credentials {
+        ErrorKind::NoCredentials
+    } else {
+        ErrorKind::Transport
+    };
+    (kind, None, error_chain(err))
 }
 
 /// An error and its sources as one line of their `Display` texts, skipping
@@ -408,5 +467,93 @@ mod tests {
         assert_eq!(e.message, "There is a conflicting operation in process.");
         assert_eq!(e.status(), Some(409));
         assert_eq!(e.class(), Class::ConcurrentOperation);
+    }
+
+    /// Credentials that the provider chain produced (or failed to), for the
+    /// two "credentials" diagnoses below.
+    #[derive(Debug)]
+    struct FixedCredentials(fn() -> CredentialsError);
+
+    impl aws_credential_types::provider::ProvideCredentials for FixedCredentials {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err((self.0)()))
+        }
+    }
+
+    async fn call_with(creds: FixedCredentials) -> AwsError {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(creds)
+            .http_client(super::super::http::default_client())
+            .build();
+        let err = aws_sdk_sts::Client::from_conf(conf)
+            .get_caller_identity()
+            .send()
+            .await
+            .expect_err("the credentials fail");
+        AwsError::from_sdk(Service::Sts, "GetCallerIdentity", err)
+    }
+
+    #[tokio::test]
+    async fn no_credentials_only_when_there_are_none() {
+        let none = call_with(FixedCredentials(|| {
+            CredentialsError::not_loaded("no providers in chain provided credentials")
+        }))
+        .await;
+        assert_eq!(none.class(), Class::NoCredentials, "{none}");
+        assert!(
+            none.hint()
+                .unwrap_or_default()
+                .starts_with("No AWS credentials were found"),
+            "{none:?}"
+        );
+
+        // assume_role's STS endpoint unreachable: an endpoint problem.
+        let unreachable = call_with(FixedCredentials(|| {
+            CredentialsError::provider_error(Unreachable {
+                endpoint: "http://127.0.0.1:9".into(),
+                attempts: 3,
+                cause: "tcp connect error: Connection refused".into(),
+            })
+        }))
+        .await;
+        assert_eq!(unreachable.class(), Class::Transport, "{unreachable}");
+        assert!(
+            unreachable
+                .message
+                .starts_with("could not connect to http://127.0.0.1:9 (3 attempts)")
+                && unreachable
+                    .message
+                    .ends_with("(while loading the provider's credentials)"),
+            "{unreachable}"
+        );
+        let hint = unreachable.hint().unwrap_or_default();
+        assert!(hint.contains("endpoint named above"), "{hint}");
+        assert!(!hint.contains("credentials"), "{hint}");
+
+        // A credential source that failed for its own reason says so.
+        let failed = call_with(FixedCredentials(|| {
+            CredentialsError::provider_error("the SSO session token has expired")
+        }))
+        .await;
+        assert_eq!(failed.class(), Class::Transport, "{failed}");
+        assert!(
+            failed.message.contains("SSO session token has expired"),
+            "{failed}"
+        );
+        assert!(
+            failed
+                .hint()
+                .unwrap_or_default()
+                .contains("could not be loaded"),
+            "{failed:?}"
+        );
     }
 }

@@ -46,7 +46,8 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::errors::{AwsError, Service};
+use super::errors::{AwsError, ErrorKind, Service};
+use super::wait::cancellable;
 use crate::tfplugin::framework::Ctx;
 
 /// Requests per second allowed to Identity Center (sso-admin + identitystore).
@@ -350,13 +351,29 @@ impl AssignmentSlots {
 
     /// Waits for a slot; hold the permit from CreateAccountAssignment until
     /// its status leaves IN_PROGRESS. Returns a cancellation error if
-    /// Terraform stops first.
+    /// Terraform stops first, and a deadline error if the operation's
+    /// `timeouts` pass while other assignments hold every slot.
     pub async fn acquire(&self, ctx: &Ctx) -> Result<OwnedSemaphorePermit, AwsError> {
-        tokio::select! {
-            _ = ctx.cancel.cancelled() => Err(AwsError::cancelled(Service::SsoAdmin, "CreateAccountAssignment")),
-            permit = self.slots.clone().acquire_owned() => permit
-                .map_err(|_| AwsError::cancelled(Service::SsoAdmin, "CreateAccountAssignment")),
-        }
+        const OP: &str = "CreateAccountAssignment";
+        let permit = cancellable(ctx, Service::SsoAdmin, OP, async {
+            self.slots
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| AwsError::cancelled(Service::SsoAdmin, OP))
+        })
+        .await;
+        permit.map_err(|e| match e.kind {
+            ErrorKind::DeadlineExceeded => AwsError::deadline(
+                Service::SsoAdmin,
+                OP,
+                format!(
+                    "{} while waiting for one of the {} assignment slots other assignments held",
+                    e.message, MAX_CONCURRENT_ASSIGNMENTS
+                ),
+            ),
+            _ => e,
+        })
     }
 
     pub fn available(&self) -> usize {

@@ -19,6 +19,7 @@ pub mod limiter;
 pub mod policy_grammar;
 pub mod policy_json;
 pub mod retry;
+pub mod sdk_retry;
 pub mod service;
 pub mod ssoadmin;
 pub mod tags;

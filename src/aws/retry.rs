@@ -13,7 +13,14 @@
 //!   consistent, and a role created (or re-created by Identity Center) moments
 //!   ago is not yet visible to EKS.
 //!
-//! Both stop at once when Terraform cancels (`Ctx.cancel`).
+//! - IAM `ConcurrentModification` and EKS `ResourceInUseException` (not a
+//!   duplicate) go to the SDK's standard retry through
+//!   [`super::sdk_retry`]; [`retry_concurrent`] retries them in our own loop
+//!   where a caller wants that.
+//!
+//! Every loop stops at once when Terraform cancels (`Ctx.cancel`) and at the
+//! operation's deadline (`Ctx.deadline`, from the resource's `timeouts`),
+//! cutting short the call in flight as well as the sleep between calls.
 
 use std::future::Future;
 use std::time::Duration;
@@ -23,7 +30,7 @@ use tokio::time::Instant;
 
 use super::classify::Class;
 use super::errors::{AwsError, Service};
-use crate::tfplugin::framework::Ctx;
+use crate::tfplugin::framework::{Ctx, Interrupted};
 
 /// True for the EKS errors that mean "IAM has not propagated this principal
 /// to EKS yet": CreateAccessEntry's "invalid principal", and "principalArn
@@ -97,9 +104,32 @@ pub fn jitter(d: Duration) -> Duration {
 }
 
 /// Retries `f` while it fails with an sso-admin ConflictException "conflicting
-/// operation in process", within [`RetryPolicy::CONFLICTS`]. Any other error
-/// (including "already exists") is returned at once.
-pub async fn retry_conflicts<T, F, Fut>(ctx: &Ctx, op_name: &str, f: F) -> Result<T, AwsError>
+/// operation in process", within [`RetryPolicy::CONFLICTS`] and the
+/// context's deadline. Any other error (including "already exists") is
+/// returned at once.
+pub async fn retry_conflicts<T, F, Fut>(
+    ctx: &Ctx,
+    op_name: &'static str,
+    f: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    retry_concurrent(ctx, Service::SsoAdmin, op_name, f).await
+}
+
+/// Retries `f` on `service` while another operation on the same object is
+/// running ([`Class::ConcurrentOperation`]: sso-admin "conflicting operation
+/// in process", IAM `ConcurrentModification`, EKS `ResourceInUseException`
+/// other than a duplicate), within [`RetryPolicy::CONFLICTS`] and the
+/// context's deadline.
+pub async fn retry_concurrent<T, F, Fut>(
+    ctx: &Ctx,
+    service: Service,
+    op_name: &'static str,
+    f: F,
+) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AwsError>>,
@@ -107,6 +137,7 @@ where
     let deadline = Instant::now() + RetryPolicy::CONFLICTS.budget;
     retry_while(
         ctx,
+        service,
         op_name,
         RetryPolicy::CONFLICTS,
         deadline,
@@ -117,11 +148,12 @@ where
 }
 
 /// Retries `f` while EKS cannot see the IAM principal yet (see
-/// [`is_eks_propagation`]), until `deadline`. After the deadline the last
-/// error is returned, so the user sees what EKS said.
+/// [`is_eks_propagation`]) or another operation on the same cluster object
+/// is running, until `deadline` (or the context's). After the deadline the
+/// last error is returned, so the user sees what EKS said.
 pub async fn retry_eks_propagation<T, F, Fut>(
     ctx: &Ctx,
-    op_name: &str,
+    op_name: &'static str,
     deadline: Instant,
     f: F,
 ) -> Result<T, AwsError>
@@ -134,14 +166,27 @@ where
         max: Duration::from_secs(5),
         budget: deadline.saturating_duration_since(Instant::now()),
     };
-    retry_while(ctx, op_name, policy, deadline, is_eks_propagation, f).await
+    retry_while(
+        ctx,
+        Service::Eks,
+        op_name,
+        policy,
+        deadline,
+        |e| is_eks_propagation(e) || e.class() == Class::ConcurrentOperation,
+        f,
+    )
+    .await
 }
 
 /// The loop behind both helpers: call, and while `retryable(err)` and time
-/// remains, sleep a jittered backoff (or stop on cancellation).
+/// remains, sleep a jittered backoff. The retries stop at `deadline` or at
+/// the context's deadline (a resource's `timeouts`), whichever comes first,
+/// and at once when Terraform cancels: the call in flight is dropped then,
+/// so neither a slow call nor a sleep outlives the operation.
 pub async fn retry_while<T, F, Fut>(
     ctx: &Ctx,
-    op_name: &str,
+    service: Service,
+    op_name: &'static str,
     policy: RetryPolicy,
     deadline: Instant,
     retryable: impl Fn(&AwsError) -> bool,
@@ -153,45 +198,81 @@ where
 {
     let mut backoff = Backoff::new(policy.initial, policy.max);
     let mut attempt = 1u32;
+    let mut last: Option<AwsError> = None;
+    let cut_short =
+        |why: Interrupted, last: Option<AwsError>| interrupted(why, service, op_name, last);
     loop {
-        let err = match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
+        let err = match ctx.bounded(f()).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => e,
+            Err(why) => return Err(cut_short(why, last)),
         };
         if !retryable(&err) {
             return Err(err);
         }
         let now = Instant::now();
-        if now >= deadline {
+        let own_end = deadline.min(ctx.cap(deadline));
+        if now >= own_end {
             tracing::debug!(
                 operation = op_name,
                 attempt,
                 "retry budget exhausted: {err}"
             );
+            // The operation's own timeout ran out: say so, with the last error.
+            if let Some(d) = ctx.deadline.as_ref().filter(|d| d.at <= deadline) {
+                return Err(cut_short(
+                    Interrupted::DeadlineExceeded(d.clone()),
+                    Some(err),
+                ));
+            }
             return Err(err);
         }
-        let delay = jitter(backoff.next_delay()).min(deadline - now);
+        let delay = jitter(backoff.next_delay()).min(own_end - now);
         tracing::debug!(
             operation = op_name,
             attempt,
             delay_ms = delay.as_millis() as u64,
             "retrying: {err}"
         );
-        tokio::select! {
-            _ = ctx.cancel.cancelled() => return Err(AwsError::cancelled(err.service, err.operation).about_opt(err.object.clone())),
-            _ = tokio::time::sleep(delay) => {}
+        last = Some(err);
+        if let Err(why) = ctx.bounded(tokio::time::sleep(delay)).await {
+            return Err(cut_short(why, last));
         }
         attempt += 1;
     }
 }
 
-impl AwsError {
-    fn about_opt(self, object: Option<String>) -> AwsError {
-        match object {
-            Some(o) => self.about(o),
-            None => self,
-        }
-    }
+/// The error for a retry loop that Terraform cancelled or whose operation
+/// timeout passed. It keeps the service, operation and object of the last
+/// error, and repeats that error, so the user sees what kept failing.
+fn interrupted(
+    why: Interrupted,
+    service: Service,
+    op_name: &'static str,
+    last: Option<AwsError>,
+) -> AwsError {
+    let (service, operation, object) = match &last {
+        Some(e) => (e.service, e.operation, e.object.clone()),
+        None => (service, op_name, None),
+    };
+    let e = match why {
+        Interrupted::Cancelled => AwsError::cancelled(service, operation),
+        Interrupted::DeadlineExceeded(d) => AwsError::deadline(
+            service,
+            operation,
+            match &last {
+                Some(l) => format!(
+                    "the operation's time limit ({}) ran out while {op_name} was being retried; the last attempt said: {l}",
+                    d.label
+                ),
+                None => format!(
+                    "the operation's time limit ({}) ran out during {op_name}",
+                    d.label
+                ),
+            },
+        ),
+    };
+    e.about_opt(object)
 }
 
 #[cfg(test)]
@@ -295,6 +376,7 @@ mod tests {
         let c = calls.clone();
         let out = retry_while(
             &Ctx::default(),
+            Service::SsoAdmin,
             "Op",
             policy,
             Instant::now() + policy.budget,
@@ -375,5 +457,76 @@ mod tests {
             retry_conflicts(&ctx, "DeletePermissionSet", || async { Err(conflict()) }).await;
         assert!(out.unwrap_err().is_cancelled());
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn the_operation_limit_ends_the_conflict_retries_and_is_named() {
+        let ctx = Ctx::default().with_deadline(
+            Instant::now() + Duration::from_millis(400),
+            "timeouts.create = \"20s\"",
+        );
+        let started = Instant::now();
+        let out: Result<(), _> =
+            retry_conflicts(&ctx, "DeletePermissionSet", || async { Err(conflict()) }).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        let e = out.unwrap_err();
+        assert_eq!(e.class(), Class::DeadlineExceeded);
+        let text = e.to_string();
+        assert!(text.contains("timeouts.create = \"20s\""), "{text}");
+        assert!(text.contains("conflicting operation in process"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn cancellation_interrupts_a_call_in_flight() {
+        let ctx = Ctx::default();
+        let cancel = ctx.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            cancel.cancel();
+        });
+        let started = Instant::now();
+        let out: Result<(), _> =
+            retry_concurrent(&ctx, Service::Iam, "CreateRole", std::future::pending).await;
+        let e = out.unwrap_err();
+        assert!(e.is_cancelled());
+        assert_eq!((e.service, e.operation), (Service::Iam, "CreateRole"));
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn iam_and_eks_concurrent_operations_are_retried() {
+        for e in [
+            err(
+                Service::Iam,
+                "ConcurrentModification",
+                "The request was rejected because multiple requests to change this object were submitted simultaneously.",
+                409,
+            ),
+            err(
+                Service::Eks,
+                "ResourceInUseException",
+                "The specified resource is in use.",
+                409,
+            ),
+        ] {
+            let calls = Arc::new(AtomicU32::new(0));
+            let c = calls.clone();
+            let service = e.service;
+            let out = retry_concurrent(&Ctx::default(), service, "Op", || {
+                let c = c.clone();
+                let e = e.clone();
+                async move {
+                    if c.fetch_add(1, Ordering::SeqCst) < 2 {
+                        Err(e)
+                    } else {
+                        Ok(1)
+                    }
+                }
+            })
+            .await;
+            assert_eq!(out.unwrap(), 1);
+            assert_eq!(calls.load(Ordering::SeqCst), 3);
+        }
     }
 }

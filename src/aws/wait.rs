@@ -12,13 +12,17 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::errors::{AwsError, Service};
-use crate::tfplugin::framework::Ctx;
+use crate::tfplugin::framework::{Ctx, Interrupted};
 use crate::validate::format_duration;
 
 /// Shortest delay of the default poller, and so the first one.
 pub const FIRST_DELAY: Duration = Duration::from_millis(250);
 /// Longest delay of the default poller.
 pub const MAX_DELAY: Duration = Duration::from_secs(5);
+/// How long a check may run past the deadline before the wait gives up on
+/// it: enough for the final check at the deadline, well within the 2 s in
+/// which a wait must stop once its time is up.
+const CHECK_GRACE: Duration = Duration::from_secs(1);
 
 /// When to check next: after a quarter of the time waited so far, clamped to
 /// `[min, max]`.
@@ -52,10 +56,25 @@ impl Schedule {
 pub enum WaitError<E> {
     /// Terraform cancelled the operation.
     Cancelled,
-    /// The deadline passed; `waited` is how long the poller ran.
-    TimedOut { waited: Duration },
+    /// The deadline passed; `waited` is how long the poller ran, and
+    /// `limit` names the operation's time limit (e.g. `timeouts.create =
+    /// "20s"`) when that was the deadline that passed.
+    TimedOut {
+        waited: Duration,
+        limit: Option<String>,
+    },
     /// The check itself failed; waiting stopped at once.
     Failed(E),
+}
+
+/// A waited time as a user reads it: whole seconds from one second up
+/// ("20s" rather than "19874ms"), milliseconds below.
+fn waited_text(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format_duration(Duration::from_secs(d.as_secs_f64().round() as u64))
+    } else {
+        format_duration(Duration::from_millis(d.as_millis() as u64))
+    }
 }
 
 impl WaitError<AwsError> {
@@ -64,11 +83,25 @@ impl WaitError<AwsError> {
     pub fn into_aws(self, service: Service, operation: &'static str, what: &str) -> AwsError {
         match self {
             WaitError::Cancelled => AwsError::cancelled(service, operation),
-            WaitError::TimedOut { waited } => AwsError::deadline(
+            WaitError::TimedOut { waited, limit } => AwsError::deadline(
                 service,
                 operation,
-                format!("waited {} for {what}", format_duration(waited)),
+                match limit {
+                    Some(l) => format!(
+                        "waited {} for {what}, and the operation's time limit ({l}) ran out. If AWS is only slow, raise that limit in the resource's `timeouts` block and apply again: the next apply resumes from what exists",
+                        waited_text(waited)
+                    ),
+                    None => format!("waited {} for {what}", waited_text(waited)),
+                },
             ),
+            // A check cut short by the operation's deadline is the wait
+            // timing out: say what was awaited, and keep the limit's words.
+            WaitError::Failed(e) if e.is_deadline() => AwsError::deadline(
+                service,
+                operation,
+                format!("gave up waiting for {what}: {}", e.message),
+            )
+            .about_opt(e.object),
             WaitError::Failed(e) => e,
         }
     }
@@ -89,10 +122,25 @@ where
     Fut: Future<Output = Result<Option<T>, E>>,
 {
     let started = Instant::now();
+    let deadline = ctx.cap(deadline);
+    let limit = ctx
+        .deadline
+        .as_ref()
+        .filter(|d| d.at <= deadline)
+        .map(|d| d.label.clone());
+    let timed_out = |started: Instant| WaitError::TimedOut {
+        waited: Instant::now() - started,
+        limit: limit.clone(),
+    };
     loop {
+        // A check that hangs (an SDK call in its own retries) ends shortly
+        // after the deadline too; the grace lets the final check at the
+        // deadline finish.
         let outcome = tokio::select! {
+            biased;
             _ = ctx.cancel.cancelled() => return Err(WaitError::Cancelled),
             r = check() => r,
+            _ = tokio::time::sleep_until(deadline + CHECK_GRACE) => return Err(timed_out(started)),
         };
         match outcome {
             Ok(Some(v)) => return Ok(v),
@@ -101,9 +149,7 @@ where
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(WaitError::TimedOut {
-                waited: now - started,
-            });
+            return Err(timed_out(started));
         }
         let delay = schedule.next_delay(now - started).min(deadline - now);
         tokio::select! {
@@ -122,16 +168,22 @@ where
     poll_until(ctx, deadline, Schedule::DEFAULT, check).await
 }
 
-/// Runs one AWS call, returning a cancellation error if Terraform stops first.
+/// Runs one AWS call, returning a cancellation error if Terraform stops
+/// first, or a deadline error naming the time limit if that passes first.
 pub async fn cancellable<T>(
     ctx: &Ctx,
     service: Service,
     operation: &'static str,
     call: impl Future<Output = Result<T, AwsError>>,
 ) -> Result<T, AwsError> {
-    tokio::select! {
-        _ = ctx.cancel.cancelled() => Err(AwsError::cancelled(service, operation)),
-        r = call => r,
+    match ctx.bounded(call).await {
+        Ok(r) => r,
+        Err(Interrupted::Cancelled) => Err(AwsError::cancelled(service, operation)),
+        Err(Interrupted::DeadlineExceeded(d)) => Err(AwsError::deadline(
+            service,
+            operation,
+            format!("the operation's time limit ({}) ran out", d.label),
+        )),
     }
 }
 
@@ -233,7 +285,9 @@ mod tests {
         )
         .await;
         match out {
-            Err(WaitError::TimedOut { waited }) => assert!(waited >= Duration::from_millis(120)),
+            Err(WaitError::TimedOut { waited, .. }) => {
+                assert!(waited >= Duration::from_millis(120))
+            }
             other => panic!("{other:?}"),
         }
         // checks at ~0, 50, 100 and the deadline (120)
@@ -317,10 +371,56 @@ mod tests {
         assert!(matches!(out, Err(WaitError::TimedOut { .. })));
     }
 
+    #[tokio::test]
+    async fn a_hanging_check_ends_soon_after_the_deadline() {
+        let started = Instant::now();
+        let out: Result<(), WaitError<()>> = poll(
+            &Ctx::default(),
+            Instant::now() + Duration::from_millis(200),
+            std::future::pending,
+        )
+        .await;
+        assert!(matches!(out, Err(WaitError::TimedOut { .. })), "{out:?}");
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_millis(200) + CHECK_GRACE + Duration::from_millis(500),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_operation_limit_cuts_a_longer_wait_and_is_named() {
+        let ctx = Ctx::default().with_deadline(
+            Instant::now() + Duration::from_millis(300),
+            "timeouts.create = \"20s\"",
+        );
+        let started = Instant::now();
+        let out: Result<(), WaitError<AwsError>> =
+            poll(&ctx, Instant::now() + Duration::from_secs(60), || async {
+                Ok(None)
+            })
+            .await;
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let e = out
+            .unwrap_err()
+            .into_aws(Service::Iam, "ListRoles", "the role to appear");
+        let text = e.to_string();
+        assert!(text.contains("timeouts.create = \"20s\""), "{text}");
+        assert!(text.contains("the role to appear"), "{text}");
+    }
+
+    #[test]
+    fn waited_time_reads_in_whole_seconds() {
+        assert_eq!(waited_text(Duration::from_millis(19_874)), "20s");
+        assert_eq!(waited_text(Duration::from_millis(250)), "250ms");
+        assert_eq!(waited_text(Duration::from_secs(125)), "2m5s");
+    }
+
     #[test]
     fn timeouts_become_deadline_errors() {
         let e = WaitError::<AwsError>::TimedOut {
             waited: Duration::from_secs(120),
+            limit: None,
         }
         .into_aws(Service::Iam, "ListRoles", "the role to appear");
         assert_eq!(

@@ -261,7 +261,7 @@ pub fn validate_config(config: &Value) -> Diagnostics {
 }
 
 impl SsoCliProfile {
-    async fn read_config(&self, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read_config(&self, ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics> {
         let d = validate_config(config);
         if d.has_errors() {
             return Err(d);
@@ -270,7 +270,7 @@ impl SsoCliProfile {
         let start_url = match opt_string(config, "start_url") {
             Some(url) => url,
             None => {
-                let instance = clients.sso_instance().await.map_err(|e| {
+                let instance = clients.sso_instance(ctx).await.map_err(|e| {
                     e.to_diagnostics_at(
                         "Could not find the AWS access portal URL",
                         AttributePath::attr("start_url"),
@@ -342,8 +342,8 @@ impl DataSource for SsoCliProfile {
         validate_config(config)
     }
 
-    async fn read(&self, _ctx: &Ctx, config: Value) -> (Value, Diagnostics) {
-        read_response(self.read_config(&config).await)
+    async fn read(&self, ctx: &Ctx, config: Value) -> (Value, Diagnostics) {
+        read_response(self.read_config(ctx, &config).await)
     }
 }
 

@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+#[cfg(test)]
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
@@ -29,7 +31,9 @@ use crate::aws::errors::{AwsError, ErrorKind, SdkResultExt, Service};
 use crate::aws::http::{RateLimitedHttpClient, default_client};
 use crate::aws::limiter::{AssignmentSlots, MAX_CONCURRENT_ASSIGNMENTS, TokenBucket};
 use crate::aws::retry::retry_conflicts;
+use crate::aws::sdk_retry::ConcurrentOperationClassifier;
 use crate::aws::ssoadmin::{SsoInstance, list_instances, pick_instance};
+use crate::aws::wait::cancellable;
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tfplugin::framework::Ctx;
 
@@ -151,24 +155,26 @@ impl AwsClients {
     /// only instance visible to the sso-side credentials. Cached on success.
     ///
     /// ListInstances, like every sso-admin call, can answer "conflicting
-    /// operation in process" while other writes run, so it is retried. The
-    /// lookup is shared by every caller waiting on the cache, so no single
-    /// caller's cancellation applies to it; the retry budget bounds it.
-    pub async fn sso_instance(&self) -> Result<SsoInstance, AwsError> {
-        self.sso_instance
-            .get_or_try_init(|| async {
-                let all = retry_conflicts(&Ctx::default(), "ListInstances", || {
-                    list_instances(&self.ssoadmin)
-                })
-                .await?;
-                pick_instance(
-                    all,
-                    self.configured_instance_arn.as_deref(),
-                    &self.sso_region,
-                )
-            })
-            .await
-            .cloned()
+    /// operation in process" while other writes run, so it is retried.
+    ///
+    /// The lookup is shared: the first caller runs it and the others wait on
+    /// the cache. Each caller waits only as long as its own `ctx` allows
+    /// (Ctrl-C, its `timeouts`): when it gives up, its part of the lookup is
+    /// dropped, nothing is cached, and the next waiter runs the lookup itself.
+    pub async fn sso_instance(&self, ctx: &Ctx) -> Result<SsoInstance, AwsError> {
+        let lookup = self.sso_instance.get_or_try_init(|| async {
+            let all =
+                retry_conflicts(ctx, "ListInstances", || list_instances(&self.ssoadmin)).await?;
+            pick_instance(
+                all,
+                self.configured_instance_arn.as_deref(),
+                &self.sso_region,
+            )
+        });
+        cancellable(ctx, Service::SsoAdmin, "ListInstances", async {
+            lookup.await.cloned()
+        })
+        .await
     }
 
     /// The permission sets whose latest version is not provisioned to
@@ -431,11 +437,15 @@ pub(crate) async fn build(cfg: &ProviderConfig) -> Result<AwsClients, Diagnostic
     ));
     let limited = SharedHttpClient::new(RateLimitedHttpClient::new(http.clone(), limiter.clone()));
 
-    let mut eks = aws_sdk_eks::config::Builder::from(&cluster);
+    // IAM ConcurrentModification and EKS "resource in use" are retried by
+    // the SDK's standard retry, like throttling (see aws::sdk_retry).
+    let mut eks = aws_sdk_eks::config::Builder::from(&cluster)
+        .retry_classifier(ConcurrentOperationClassifier::new(Service::Eks));
     if let Some(u) = &e.eks {
         eks = eks.endpoint_url(u);
     }
-    let mut iam = aws_sdk_iam::config::Builder::from(&cluster);
+    let mut iam = aws_sdk_iam::config::Builder::from(&cluster)
+        .retry_classifier(ConcurrentOperationClassifier::new(Service::Iam));
     if let Some(u) = &e.iam {
         iam = iam.endpoint_url(u);
     }
@@ -706,5 +716,69 @@ mod tests {
             c.ssoadmin.config().region().map(|r| r.as_ref()),
             Some("us-east-1")
         );
+    }
+
+    /// The instance lookup is shared through a once-cell, yet a caller that
+    /// Terraform cancels returns at once while another caller's lookup (here
+    /// against an endpoint that accepts connections and never answers) goes
+    /// on; and a caller whose deadline passes gets a deadline error.
+    #[tokio::test]
+    async fn a_cancelled_waiter_on_the_shared_instance_lookup_returns_promptly() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", silent.local_addr().unwrap());
+        // Test keys for a local socket, so the call gets as far as sending.
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("credentials");
+        std::fs::write(
+            &creds,
+            "[ci]\naws_access_key_id = AKIDTEST\naws_secret_access_key = test\n",
+        )
+        .unwrap();
+        let cfg = ProviderConfig {
+            region: Some("us-east-1".into()),
+            profile: Some("ci".into()),
+            shared_credentials_files: vec![creds.to_string_lossy().into_owned()],
+            endpoints: super::super::config::Endpoints {
+                ssoadmin: Some(url.clone()),
+                sts: Some(url),
+                ..Default::default()
+            },
+            ..ProviderConfig::default()
+        };
+        let c = build(&cfg).await.unwrap();
+        let first = Ctx::default();
+        let second = Ctx::default();
+        let stop_second = second.cancel.clone();
+        let started = tokio::time::Instant::now();
+        let (a, b) = tokio::join!(
+            async { tokio::time::timeout(Duration::from_secs(3), c.sso_instance(&first)).await },
+            async {
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    stop_second.cancel();
+                });
+                let r = tokio::time::timeout(Duration::from_secs(5), c.sso_instance(&second))
+                    .await
+                    .expect("the cancelled waiter must not wait for the shared lookup");
+                (r, started.elapsed())
+            },
+        );
+        let (b, b_took) = b;
+        assert!(b.unwrap_err().is_cancelled());
+        assert!(b_took < Duration::from_secs(1), "{b_took:?}");
+        // The first caller was still waiting on its own lookup.
+        assert!(
+            a.is_err(),
+            "the silent endpoint cannot have answered: {a:?}"
+        );
+
+        let limited = Ctx::default().with_deadline(
+            tokio::time::Instant::now() + Duration::from_millis(200),
+            "timeouts.create = \"1s\"",
+        );
+        let e = c.sso_instance(&limited).await.unwrap_err();
+        assert!(e.is_deadline(), "{e}");
+        assert!(e.to_string().contains("timeouts.create"), "{e}");
+        drop(silent);
     }
 }

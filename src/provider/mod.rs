@@ -18,7 +18,7 @@
 //!     Err(d) => return (Value::Null, d),
 //! };
 //! clients.check_account(&account_id).await?;          // resources with account_id
-//! let inst = clients.sso_instance().await             // instance_arn + identity_store_id
+//! let inst = clients.sso_instance(ctx).await            // instance_arn + identity_store_id
 //!     .map_err(|e| e.to_diagnostics("Could not find the Identity Center instance"))?;
 //! let out = retry_conflicts(ctx, "CreatePermissionSet", || async {
 //!     clients.ssoadmin.create_permission_set()

@@ -29,9 +29,85 @@ use super::value::Value;
 
 /// Per-call context. `cancel` fires when Terraform sends StopProvider (for
 /// example on Ctrl-C); long waits must select on it and return promptly.
+/// `deadline`, when set, is the operation's time limit (a resource's
+/// `timeouts`): every retry and wait under this context stops there.
 #[derive(Clone, Default)]
 pub struct Ctx {
     pub cancel: CancellationToken,
+    pub deadline: Option<Deadline>,
+}
+
+/// An operation's time limit and the words that name it to the user, such as
+/// `timeouts.create = "20s"`, so a message can say which setting ran out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deadline {
+    pub at: tokio::time::Instant,
+    pub label: String,
+}
+
+/// Why [`Ctx::bounded`] gave up on a future.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Interrupted {
+    Cancelled,
+    /// The context's deadline passed; carries it for the message.
+    DeadlineExceeded(Deadline),
+}
+
+impl Ctx {
+    /// A context cancelled by `cancel`, without a deadline.
+    pub fn with_cancel(cancel: CancellationToken) -> Ctx {
+        Ctx {
+            cancel,
+            deadline: None,
+        }
+    }
+
+    /// This context with the time limit `at`, named `label` in messages. An
+    /// earlier deadline already in force is kept.
+    pub fn with_deadline(&self, at: tokio::time::Instant, label: impl Into<String>) -> Ctx {
+        let keep = self.deadline.as_ref().is_some_and(|d| d.at <= at);
+        Ctx {
+            cancel: self.cancel.clone(),
+            deadline: if keep {
+                self.deadline.clone()
+            } else {
+                Some(Deadline {
+                    at,
+                    label: label.into(),
+                })
+            },
+        }
+    }
+
+    /// The earlier of `at` and this context's deadline.
+    pub fn cap(&self, at: tokio::time::Instant) -> tokio::time::Instant {
+        match &self.deadline {
+            Some(d) => d.at.min(at),
+            None => at,
+        }
+    }
+
+    /// Runs `fut` unless Terraform cancels or the deadline passes first; the
+    /// future is dropped then (an AWS request in flight may still complete on
+    /// AWS's side, which every create already tolerates as a lost response).
+    pub async fn bounded<F: std::future::Future>(&self, fut: F) -> Result<F::Output, Interrupted> {
+        let deadline = self.deadline.clone();
+        let until = async {
+            match &deadline {
+                Some(d) => tokio::time::sleep_until(d.at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(Interrupted::Cancelled),
+            _ = until => Err(Interrupted::DeadlineExceeded(deadline.unwrap_or_else(|| Deadline {
+                at: tokio::time::Instant::now(),
+                label: String::new(),
+            }))),
+            out = fut => Ok(out),
+        }
+    }
 }
 
 pub struct PlanRequest {
@@ -259,4 +335,51 @@ pub trait Provider: Send + Sync {
     async fn configure(&self, ctx: &Ctx, terraform_version: &str, config: Value) -> Diagnostics;
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn bounded_stops_at_the_deadline_and_on_cancel() {
+        let ctx = Ctx::default().with_deadline(Instant::now() + Duration::from_millis(50), "t");
+        let started = Instant::now();
+        let r = ctx.bounded(std::future::pending::<()>()).await;
+        assert!(
+            matches!(r, Err(Interrupted::DeadlineExceeded(ref d)) if d.label == "t"),
+            "{r:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+
+        let ctx = Ctx::default();
+        ctx.cancel.cancel();
+        assert_eq!(
+            ctx.bounded(std::future::pending::<()>()).await,
+            Err(Interrupted::Cancelled)
+        );
+        assert_eq!(Ctx::default().bounded(async { 7 }).await, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn the_earlier_deadline_wins() {
+        let soon = Instant::now() + Duration::from_secs(1);
+        let ctx = Ctx::default().with_deadline(soon, "soon");
+        let later = ctx.with_deadline(soon + Duration::from_secs(60), "later");
+        assert_eq!(
+            later.deadline.as_ref().map(|d| d.label.as_str()),
+            Some("soon")
+        );
+        let sooner = ctx.with_deadline(soon - Duration::from_millis(500), "sooner");
+        assert_eq!(
+            sooner.deadline.as_ref().map(|d| d.label.as_str()),
+            Some("sooner")
+        );
+        assert_eq!(ctx.cap(soon + Duration::from_secs(5)), soon);
+        assert_eq!(Ctx::default().cap(soon), soon);
+    }
 }

@@ -51,9 +51,7 @@ pub struct StopSignal {
 impl StopSignal {
     /// The context for a call starting now.
     pub fn ctx(&self) -> Ctx {
-        Ctx {
-            cancel: self.lock().clone(),
-        }
+        Ctx::with_cancel(self.lock().clone())
     }
 
     /// Cancels every call started so far; later calls get a fresh token.
@@ -1031,9 +1029,7 @@ impl ProviderRpc for ProviderService {
             // Cancelled by StopProvider (through the parent token) and when
             // Terraform hangs up; neither touches other calls.
             let cancel = self.stop.ctx().cancel.child_token();
-            let ctx = Ctx {
-                cancel: cancel.clone(),
-            };
+            let ctx = Ctx::with_cancel(cancel.clone());
             let lister = list.resource.clone();
             let list_req = ListRequest {
                 config,

@@ -168,6 +168,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "role_visibility_delay": 0.0,
     "eks_principal_delay": 0.0,
     "conflict_on_concurrent": True,
+    # While true, account assignment creations stay IN_PROGRESS (AWS lets
+    # them run for minutes when Identity Center is busy; the
+    # DescribeAccountAssignmentCreationStatus reference lists IN_PROGRESS as a
+    # status a caller must keep polling through). Set false again to let the
+    # held ones finish on the next request.
+    "hold_assignments": False,
     # Server-side processing time of each sso-admin write that names a
     # permission set; another write to the same set arriving meanwhile gets
     # ConflictException (see SsoAdmin.handle).
@@ -202,9 +208,9 @@ class Config:
         for key, value in body.items():
             if key not in DEFAULT_CONFIG:
                 raise ValueError(f"unknown config key {key!r}; known: {sorted(DEFAULT_CONFIG)}")
-            if key == "conflict_on_concurrent":
+            if key in ("conflict_on_concurrent", "hold_assignments"):
                 if not isinstance(value, bool):
-                    raise ValueError("conflict_on_concurrent must be a boolean")
+                    raise ValueError(f"{key} must be a boolean")
                 staged[key] = value
             elif key == "sso_tps_quota":
                 if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):

@@ -964,8 +964,15 @@ class SsoAdmin:
 
     # --- async completion and the reserved role ----------------------------------
 
+    def _ready(self, op: AsyncOp, t: float) -> bool:
+        """Whether `op` completes at `t`: due, and not an assignment creation
+        held by the `hold_assignments` control."""
+        if op.status != "IN_PROGRESS" or op.due > t:
+            return False
+        return not (op.kind == "create" and self.config.hold_assignments)
+
     def _due(self, t: float) -> bool:
-        return any(op.status == "IN_PROGRESS" and op.due <= t for op in list(self.ops.values())) or any(
+        return any(self._ready(op, t) for op in list(self.ops.values())) or any(
             not rec.materialized and rec.visible_at <= t for rec in list(self.roles.values())
         )
 
@@ -983,7 +990,7 @@ class SsoAdmin:
                 t = now()
                 events: list[tuple[float, int, Any]] = []
                 for op in self.ops.values():
-                    if op.status == "IN_PROGRESS" and op.due <= t:
+                    if self._ready(op, t):
                         events.append((op.due, 0, op))
                 for rec in self.roles.values():
                     if not rec.materialized and rec.visible_at <= t:

@@ -381,6 +381,22 @@ def test_assignment_in_progress_then_succeeded_with_side_effects_at_completion(e
     assert len(reserved_roles(emu)) == 1
 
 
+def test_held_assignment_stays_in_progress_until_released(emu):
+    sso = Sso(emu)
+    ps = sso.permission_set()
+    emu.ctl("POST", "/config", {"hold_assignments": True})
+    st = sso.assign(ps)
+    time.sleep(0.3)
+    assert sso.creation_status(st["RequestId"])["Status"] == "IN_PROGRESS"
+    assert reserved_roles(emu) == []
+    emu.ctl("POST", "/config", {"hold_assignments": False})
+    assert sso.creation_status(st["RequestId"])["Status"] == "SUCCEEDED"
+    assert len(reserved_roles(emu)) == 1
+    with pytest.raises(urllib.error.HTTPError) as e:
+        emu.ctl("POST", "/config", {"hold_assignments": 1})
+    assert e.value.code == 400
+
+
 def test_reserved_role_shape_with_region_segment(emu):
     sso = Sso(emu, region="eu-west-1")
     ps = sso.permission_set(SessionDuration="PT4H")
@@ -709,7 +725,7 @@ def test_control_api_config_and_validation(emu):
     assert cfg == {
         "assignment_delay": 1.5, "provisioning_delay": 0.0, "deletion_delay": 0.0,
         "role_visibility_delay": 0.0, "eks_principal_delay": 0.0, "conflict_on_concurrent": True,
-        "sso_write_duration": 0.0, "sso_tps_quota": None,
+        "hold_assignments": False, "sso_write_duration": 0.0, "sso_tps_quota": None,
     }
     for bad in ({"bogus": 1}, {"sso_tps_quota": 0}, {"sso_tps_quota": True}, {"sso_write_duration": -1}):
         with pytest.raises(urllib.error.HTTPError) as e:

@@ -171,7 +171,8 @@ impl Emulator {
 
     /// Timing knobs: assignment_delay, provisioning_delay, deletion_delay,
     /// role_visibility_delay, eks_principal_delay, sso_write_duration (seconds),
-    /// conflict_on_concurrent, and sso_tps_quota (requests per second shared by
+    /// conflict_on_concurrent, hold_assignments (assignment creations stay
+    /// IN_PROGRESS while true), and sso_tps_quota (requests per second shared by
     /// sso-admin and identitystore, or null for none).
     pub fn config(&self, settings: Value) -> Value {
         self.control("POST", "/_emulator/config", Some(&settings))

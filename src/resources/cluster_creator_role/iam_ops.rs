@@ -196,6 +196,7 @@ pub async fn create_role(
     let (policy, deadline) = propagation_policy();
     let out = retry_while(
         ctx,
+        Service::Iam,
         "CreateRole",
         policy,
         deadline,
@@ -227,6 +228,7 @@ pub async fn update_trust(ctx: &Ctx, iam: &Client, name: &str, doc: &str) -> Res
     let (policy, deadline) = propagation_policy();
     retry_while(
         ctx,
+        Service::Iam,
         "UpdateAssumeRolePolicy",
         policy,
         deadline,
@@ -546,6 +548,7 @@ pub async fn attach(ctx: &Ctx, iam: &Client, role: &str, arn: &str) -> Result<()
     let fresh_customer_policy = !arn.contains(":iam::aws:policy/");
     retry_while(
         ctx,
+        Service::Iam,
         "AttachRolePolicy",
         policy,
         deadline,

@@ -87,6 +87,13 @@ impl Settled for RoleAppeared<'_> {
         let roles = find_reserved_roles(self.iam, self.name).await?;
         Ok(roles.iter().any(|r| !self.before.contains(&r.arn)))
     }
+
+    fn awaited(&self) -> String {
+        format!(
+            "the reserved role AWSReservedSSO_{}_* to appear in IAM",
+            self.name
+        )
+    }
 }
 
 /// The reserved role of a permission set is gone from the account: AWS
@@ -113,6 +120,10 @@ impl Settled for RoleGone<'_> {
             Err(e) if e.is_not_found() => Ok(true),
             Err(e) => Err(e),
         }
+    }
+
+    fn awaited(&self) -> String {
+        format!("the reserved role {} to go from IAM", self.role_name)
     }
 }
 

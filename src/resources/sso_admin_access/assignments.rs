@@ -34,6 +34,9 @@ const SSO: Service = Service::SsoAdmin;
 pub trait Settled: Send + Sync {
     /// True once the change shows; errors end the wait.
     async fn check(&self) -> Result<bool, AwsError>;
+    /// What the sign waits for, for a timeout message, e.g. "the reserved
+    /// role AWSReservedSSO_Admin_* to appear in IAM".
+    fn awaited(&self) -> String;
 }
 
 /// With a [`Settled`] sign, how long only the sign is checked before AWS's
@@ -240,18 +243,24 @@ async fn run(
         }
     })
     .await;
+    // Name what the wait really watched: with a sign, mostly the sign.
+    let awaited = match sign {
+        Some(sign) => format!(
+            "{} {} {label} to finish (request {request_id}): {} (checked first), or AWS's status to leave IN_PROGRESS",
+            dir.verb(),
+            kind.noun(),
+            sign.awaited()
+        ),
+        None => format!(
+            "{} {} {label} to finish (request {request_id}): AWS's status to leave IN_PROGRESS",
+            dir.verb(),
+            kind.noun()
+        ),
+    };
     outcome.map_err(|e| match e {
-        WaitError::Failed(e) => e,
+        WaitError::Failed(e) if !e.is_deadline() => e,
         other => other
-            .into_aws(
-                SSO,
-                dir.status_op(),
-                &format!(
-                    "{} {} {label} (request {request_id})",
-                    dir.verb(),
-                    kind.noun()
-                ),
-            )
+            .into_aws(SSO, dir.status_op(), &awaited)
             .about(object.clone()),
     })
 }

@@ -9,8 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tokio::time::Instant;
-
 use super::apply_env::{self, Env};
 use super::assign;
 use super::converge::{self, DesiredEntry, GrantSet, Known};
@@ -32,14 +30,18 @@ pub async fn create(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         Ok(g) => g,
         Err(e) => return failed("Invalid planned state", e.to_string()),
     };
-    let deadline = Instant::now()
-        + apply_env::timeout(planned.timeouts.as_ref().and_then(|t| t.create.as_deref()));
+    let (limited, deadline) = apply_env::limited(
+        ctx,
+        "create",
+        planned.timeouts.as_ref().and_then(|t| t.create.as_deref()),
+    );
+    let ctx = &limited;
     let account = planned.account_id.clone().unwrap_or_default();
-    let clients = match apply_env::clients_for(state, &account).await {
+    let clients = match apply_env::clients_for(state, ctx, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::nothing(d),
     };
-    let instance = match clients.sso_instance().await {
+    let instance = match clients.sso_instance(ctx).await {
         Ok(i) => i,
         Err(e) => {
             return Outcome::nothing(
@@ -341,6 +343,13 @@ async fn seal_permission_set(
     }
     let ps = env.permission_set(arn, name);
     if let Err(e) = permission_set::remove_mark(env.ctx, &ps).await {
+        // Stopped by Ctrl-C or the create's timeout after another step had
+        // already failed: that failure is the news. The mark stays, which
+        // only means the next apply resumes from this set.
+        if outcome.diagnostics.has_errors() && (e.is_cancelled() || e.is_deadline()) {
+            tracing::debug!("in-flight mark left on {arn}: {e}");
+            return outcome;
+        }
         outcome.diagnostics.extend(
             e.to_diagnostics("Could not remove the in-flight mark from the permission set"),
         );

@@ -25,8 +25,6 @@
 
 use std::collections::BTreeSet;
 
-use tokio::time::Instant;
-
 use super::Outcome;
 use super::apply_env;
 use super::assign::{self, RoleGone};
@@ -46,10 +44,14 @@ pub async fn delete(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
         Err(e) => return super::failed("Invalid state", e.to_string()),
     };
     let mut private = Private::decode(&req.planned_private);
-    let deadline = Instant::now()
-        + apply_env::timeout(prior.timeouts.as_ref().and_then(|t| t.delete.as_deref()));
+    let (limited, deadline) = apply_env::limited(
+        ctx,
+        "delete",
+        prior.timeouts.as_ref().and_then(|t| t.delete.as_deref()),
+    );
+    let ctx = &limited;
     let account = prior.account_id.clone().unwrap_or_default();
-    let clients = match apply_env::clients_for(state, &account).await {
+    let clients = match apply_env::clients_for(state, ctx, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::unchanged(&prior, private, d),
     };

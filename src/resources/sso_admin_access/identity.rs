@@ -95,7 +95,7 @@ pub async fn import_by_identity(
             diagnostics: d,
         };
     }
-    let instance = match clients.sso_instance().await {
+    let instance = match clients.sso_instance(ctx).await {
         Ok(i) => i,
         Err(e) => {
             return ImportResponse {

@@ -135,7 +135,7 @@ pub async fn import_parsed(state: &ProviderState, ctx: &Ctx, parsed: &ImportId) 
     if let Err(d) = clients.check_account(&parsed.account_id).await {
         return failure(d);
     }
-    let instance = match clients.sso_instance().await {
+    let instance = match clients.sso_instance(ctx).await {
         Ok(i) => i,
         Err(e) => {
             return failure(e.to_diagnostics("Could not find the IAM Identity Center instance"));

@@ -151,7 +151,7 @@ pub async fn list(
             Err(e) => return e.to_diagnostics("Could not determine the provider's AWS account"),
         },
     };
-    let instance = match clients.sso_instance().await {
+    let instance = match clients.sso_instance(ctx).await {
         Ok(i) => i,
         Err(e) => return e.to_diagnostics("Could not find the IAM Identity Center instance"),
     };

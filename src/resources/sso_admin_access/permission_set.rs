@@ -650,7 +650,7 @@ pub async fn provision(
     })
     .await;
     outcome.map_err(|e| match e {
-        WaitError::Failed(e) => e,
+        WaitError::Failed(e) if !e.is_deadline() => e,
         other => other
             .into_aws(
                 SSO,

@@ -245,7 +245,7 @@ async fn refresh(
         (Some(i), Some(s)) => (i.clone(), s.clone()),
         _ => {
             let i = clients
-                .sso_instance()
+                .sso_instance(ctx)
                 .await
                 .map_err(|e| e.to_diagnostics("Could not find the IAM Identity Center instance"))?;
             (i.instance_arn, i.identity_store_id)

@@ -144,7 +144,7 @@ pub async fn wait_for(
     poll(ctx, deadline, || lookup(iam, permission_set_name, account_id))
         .await
         .map_err(|e| match e {
-            WaitError::Failed(e) => e,
+            WaitError::Failed(e) if !e.is_deadline() => e,
             other => other.into_aws(
                 Service::Iam,
                 "ListRoles",

@@ -5,8 +5,6 @@
 
 use std::collections::BTreeSet;
 
-use tokio::time::Instant;
-
 use super::apply_env::{self, Env};
 use super::assign;
 use super::converge::{self, DesiredEntry, GrantSet, Known};
@@ -31,16 +29,20 @@ pub async fn update(state: &ProviderState, ctx: &Ctx, req: &ApplyRequest) -> Out
     };
     let mut private = Private::decode(&req.planned_private);
     private.importing = false;
-    let deadline = Instant::now()
-        + apply_env::timeout(planned.timeouts.as_ref().and_then(|t| t.update.as_deref()));
+    let (limited, deadline) = apply_env::limited(
+        ctx,
+        "update",
+        planned.timeouts.as_ref().and_then(|t| t.update.as_deref()),
+    );
+    let ctx = &limited;
     let account = prior.account_id.clone().unwrap_or_default();
-    let clients = match apply_env::clients_for(state, &account).await {
+    let clients = match apply_env::clients_for(state, ctx, &account).await {
         Ok(c) => c,
         Err(d) => return Outcome::unchanged(&prior, private, d),
     };
     let (instance_arn, identity_store_id) = match (&prior.instance_arn, &prior.identity_store_id) {
         (Some(i), Some(s)) => (i.clone(), s.clone()),
-        _ => match clients.sso_instance().await {
+        _ => match clients.sso_instance(ctx).await {
             Ok(i) => (i.instance_arn, i.identity_store_id),
             Err(e) => {
                 return Outcome::unchanged(
