@@ -297,7 +297,7 @@ async fn check_identity_center(
     if want.principals.is_empty() && want.name.is_none() {
         return Diagnostics::new();
     }
-    let instance = match clients.sso_instance().await {
+    let instance = match clients.sso_instance(ctx).await {
         Ok(i) => i,
         Err(e) => {
             let at = match (&want.name, want.principals.first()) {
