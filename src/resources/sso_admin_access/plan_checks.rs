@@ -24,7 +24,7 @@ use super::permission_set;
 use super::preflight;
 use super::principals::is_principal_id;
 use super::schema as s;
-use crate::aws::AwsError;
+use crate::aws::{AwsError, Class};
 use crate::provider::clients::account_mismatch;
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
@@ -237,6 +237,7 @@ async fn check_cluster_side(clients: &AwsClients, want: &Wanted) -> Diagnostics 
         Ok(a) => a,
         Err(e) => {
             return Diagnostics(vec![hinted(
+                &e,
                 e.to_diagnostic("Could not determine the provider's AWS account"),
                 at(),
             )]);
@@ -259,9 +260,13 @@ async fn check_cluster_side(clients: &AwsClients, want: &Wanted) -> Diagnostics 
     diags
 }
 
-/// `d` at `path`, with the hint for calls that could not be made.
-fn hinted(mut d: Diagnostic, path: AttributePath) -> Diagnostic {
-    d.detail = format!("{}\n\n{DISABLE_HINT}", d.detail);
+/// `d` (made from `e`) at `path`. When the call was denied, the hint says
+/// how to plan with credentials that cannot read; an unreachable endpoint or
+/// a throttle is no credentials problem, so it gets no such hint.
+fn hinted(e: &AwsError, mut d: Diagnostic, path: AttributePath) -> Diagnostic {
+    if e.class() == Class::AccessDenied {
+        d.detail = format!("{}\n\n{DISABLE_HINT}", d.detail);
+    }
     d.attribute = Some(path);
     d
 }
@@ -307,6 +312,7 @@ async fn check_identity_center(
                 (None, Some((kind, _))) => AttributePath::attr(kind.attribute()),
             };
             return Diagnostics(vec![hinted(
+                &e,
                 e.to_diagnostic("Could not find the IAM Identity Center instance"),
                 at,
             )]);
@@ -348,6 +354,7 @@ async fn check_name(
         },
         Err(e) => {
             return Diagnostics(vec![hinted(
+                &e,
                 e.to_diagnostic("Could not list the permission sets"),
                 at(),
             )]);
@@ -359,6 +366,7 @@ async fn check_name(
         Err(e) if e.is_not_found() => return Diagnostics::new(),
         Err(e) => {
             return Diagnostics(vec![hinted(
+                &e,
                 e.to_diagnostic(format!("Could not read the tags of permission set {name}")),
                 at(),
             )]);
@@ -394,6 +402,7 @@ async fn check_policies(clients: &AwsClients, account: &str, want: &Wanted) -> D
         Ok(p) => p.to_string(),
         Err(e) => {
             return Diagnostics(vec![hinted(
+                &e,
                 e.to_diagnostic("Could not identify the caller's AWS partition"),
                 AttributePath::attr(s::ACCOUNT_ID),
             )]);
@@ -507,6 +516,7 @@ impl Finding {
             }
             (Finding::Managed(path) | Finding::Customer(path, _), Err(e)) => {
                 return Some(hinted(
+                    &e,
                     e.to_diagnostic(format!("Could not check policy {arn}")),
                     path,
                 ));
@@ -526,6 +536,39 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    /// Only a denied call tells the user to turn the checks off; an
+    /// unreachable endpoint is no credentials problem.
+    #[test]
+    fn only_denied_calls_get_the_plan_checks_hint() {
+        use crate::aws::{ErrorKind, Service};
+        let denied = AwsError {
+            service: Service::Iam,
+            operation: "GetPolicy",
+            kind: ErrorKind::Service { status: 403 },
+            code: Some("AccessDenied".into()),
+            message: "not authorized to perform: iam:GetPolicy".into(),
+            object: None,
+            request_id: None,
+        };
+        let unreachable = AwsError::new(
+            Service::Iam,
+            "GetPolicy",
+            ErrorKind::Transport,
+            "could not connect to http://127.0.0.1:9",
+        );
+        let at = || AttributePath::attr(s::ACCOUNT_ID);
+        let d = hinted(&denied, denied.to_diagnostic("Could not check"), at());
+        assert!(d.detail.contains("plan_checks = false"), "{}", d.detail);
+        assert_eq!(d.attribute, Some(at()));
+        let d = hinted(
+            &unreachable,
+            unreachable.to_diagnostic("Could not check"),
+            at(),
+        );
+        assert!(!d.detail.contains("plan_checks"), "{}", d.detail);
+        assert!(!d.detail.contains("credentials"), "{}", d.detail);
+    }
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
         Value::Object(
