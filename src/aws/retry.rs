@@ -242,6 +242,24 @@ where
     }
 }
 
+/// One call with no retry loop of its own, stopped when Terraform cancels
+/// or the operation's time limit passes: the call in flight is dropped, so
+/// the SDK's own retries inside it (throttles, 5xx) cannot outlive Ctrl-C.
+pub async fn cancellable<T, Fut>(
+    ctx: &Ctx,
+    service: Service,
+    op_name: &'static str,
+    call: Fut,
+) -> Result<T, AwsError>
+where
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    match ctx.bounded(call).await {
+        Ok(result) => result,
+        Err(why) => Err(interrupted(why, service, op_name, None)),
+    }
+}
+
 /// The error for a retry loop that Terraform cancelled or whose operation
 /// timeout passed. It keeps the service, operation and object of the last
 /// error, and repeats that error, so the user sees what kept failing.
@@ -457,6 +475,43 @@ mod tests {
             retry_conflicts(&ctx, "DeletePermissionSet", || async { Err(conflict()) }).await;
         assert!(out.unwrap_err().is_cancelled());
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    /// A single call that would hang (an SDK retrying a throttle for
+    /// minutes, say) ends when Terraform cancels, naming the operation; and
+    /// at the operation's time limit, naming the limit.
+    #[tokio::test]
+    async fn a_single_call_stops_on_cancel_and_at_the_limit() {
+        let ctx = Ctx::default();
+        let cancel = ctx.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            cancel.cancel();
+        });
+        let started = Instant::now();
+        let hang = std::future::pending::<Result<(), AwsError>>();
+        let e = cancellable(&ctx, Service::Iam, "DeleteRole", hang)
+            .await
+            .unwrap_err();
+        assert!(e.is_cancelled(), "{e}");
+        assert_eq!(e.operation, "DeleteRole");
+        assert!(started.elapsed() < Duration::from_secs(2));
+
+        let ctx = Ctx::default().with_deadline(
+            Instant::now() + Duration::from_millis(100),
+            "timeouts.delete = \"1s\"",
+        );
+        let hang = std::future::pending::<Result<(), AwsError>>();
+        let e = cancellable(&ctx, Service::Iam, "DeleteRole", hang)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("timeouts.delete"), "{e}");
+
+        let done = cancellable(&Ctx::default(), Service::Iam, "GetRole", async {
+            Ok::<_, AwsError>(7)
+        })
+        .await;
+        assert_eq!(done, Ok(7));
     }
 
     #[tokio::test]

@@ -41,9 +41,11 @@ use self::model::{CreatorRole, Partial};
 use self::read::{Found, partition_and_account};
 use self::schema::*;
 use self::trust_policy::TrustContext;
+use crate::aws::Service;
 use crate::aws::policy_grammar::{
     MANAGED_POLICY_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, counted_len,
 };
+use crate::aws::retry::cancellable;
 use crate::provider::{AwsClients, ProviderState};
 use crate::tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
 use crate::tfplugin::framework::{
@@ -302,7 +304,7 @@ impl Resource for ClusterCreatorRole {
         respond(value, diags)
     }
 
-    async fn delete(&self, _ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
+    async fn delete(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse {
         let keep = |diagnostics| ApplyResponse {
             new_state: req.prior_state.clone(),
             private: req.planned_private.clone(),
@@ -316,7 +318,7 @@ impl Resource for ClusterCreatorRole {
             Ok(c) => c,
             Err(d) => return keep(d),
         };
-        let diags = apply::delete(&clients.iam, &prior).await;
+        let diags = apply::delete(ctx, &clients.iam, &prior).await;
         if diags.has_errors() {
             return keep(diags);
         }
@@ -330,7 +332,7 @@ impl Resource for ClusterCreatorRole {
     /// Refresh. The role leaves state only when IAM says it does not exist
     /// in the account the state names; a denied or failed call, or
     /// credentials for another account, keep state and say why.
-    async fn read(&self, _ctx: &Ctx, req: ReadRequest) -> ReadResponse {
+    async fn read(&self, ctx: &Ctx, req: ReadRequest) -> ReadResponse {
         let respond = |new_state, diagnostics| ReadResponse {
             new_state,
             private: req.private.clone(),
@@ -350,7 +352,14 @@ impl Resource for ClusterCreatorRole {
             Err(d) => return keep(d),
         };
         let summary = "Could not read the cluster creator role";
-        match read::read(&clients.iam, &context, &prior).await {
+        let found = cancellable(
+            ctx,
+            Service::Iam,
+            "GetRole",
+            read::read(&clients.iam, &context, &prior),
+        )
+        .await;
+        match found {
             Ok(Found::Role(role)) => {
                 if let Err(detail) = read::verify_same_account(
                     prior.arn.as_deref(),
