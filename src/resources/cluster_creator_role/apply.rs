@@ -178,17 +178,13 @@ pub async fn create(
     let mut attached = BTreeSet::new();
 
     if let (Some(doc), Some(_)) = (&target.policy_document, &target.policy_arn)
-        && let Err(e) = cancellable(
+        && let Err(e) = iam_ops::create_policy(
             ctx,
-            Service::Iam,
-            "CreatePolicy",
-            iam_ops::create_policy(
-                iam,
-                &target.policy_name,
-                &target.path,
-                doc,
-                &target.tags_all,
-            ),
+            iam,
+            &target.policy_name,
+            &target.path,
+            doc,
+            &target.tags_all,
         )
         .await
     {
@@ -237,16 +233,12 @@ pub async fn update(
     if prior_description != target.description.clone().filter(|d| !d.is_empty())
         || prior.max_session_duration != Some(target.max_session_duration)
     {
-        if let Err(e) = cancellable(
+        if let Err(e) = iam_ops::update_role(
             ctx,
-            Service::Iam,
-            "UpdateRole",
-            iam_ops::update_role(
-                iam,
-                name,
-                target.description.as_deref(),
-                target.max_session_duration,
-            ),
+            iam,
+            name,
+            target.description.as_deref(),
+            target.max_session_duration,
         )
         .await
         {
@@ -257,13 +249,8 @@ pub async fn update(
     }
 
     if prior.permissions_boundary != target.permissions_boundary {
-        if let Err(e) = cancellable(
-            ctx,
-            Service::Iam,
-            "PutRolePermissionsBoundary",
-            iam_ops::set_boundary(iam, name, target.permissions_boundary.as_deref()),
-        )
-        .await
+        if let Err(e) =
+            iam_ops::set_boundary(ctx, iam, name, target.permissions_boundary.as_deref()).await
         {
             return failed(
                 cur,
@@ -276,26 +263,14 @@ pub async fn update(
 
     let prior_tags = prior.tags_all.clone().unwrap_or_default();
     if prior_tags != target.tags_all {
-        if let Err(e) = cancellable(
-            ctx,
-            Service::Iam,
-            "TagRole",
-            iam_ops::sync_role_tags(iam, name, &prior_tags, &target.tags_all),
-        )
-        .await
+        if let Err(e) = iam_ops::sync_role_tags(ctx, iam, name, &prior_tags, &target.tags_all).await
         {
             return failed(cur, e, "Could not update the creator role's tags");
         }
         cur.tags_all = Some(target.tags_all.clone());
         cur.tags = planned.tags.clone();
         if let Some(policy) = &prior.policy_arn
-            && let Err(e) = cancellable(
-                ctx,
-                Service::Iam,
-                "TagPolicy",
-                iam_ops::sync_policy_tags(iam, policy, &target.tags_all),
-            )
-            .await
+            && let Err(e) = iam_ops::sync_policy_tags(ctx, iam, policy, &target.tags_all).await
         {
             return failed(cur, e, "Could not update the creator policy's tags");
         }
@@ -308,17 +283,13 @@ pub async fn update(
         &target.policy_document,
     ) {
         (None, Some(new_arn), Some(doc)) => {
-            if let Err(e) = cancellable(
+            if let Err(e) = iam_ops::create_policy(
                 ctx,
-                Service::Iam,
-                "CreatePolicy",
-                iam_ops::create_policy(
-                    iam,
-                    &target.policy_name,
-                    &target.path,
-                    doc,
-                    &target.tags_all,
-                ),
+                iam,
+                &target.policy_name,
+                &target.path,
+                doc,
+                &target.tags_all,
             )
             .await
             {
@@ -330,14 +301,7 @@ pub async fn update(
         (Some(old), Some(_), Some(doc))
             if prior.policy_document.as_deref() != Some(doc.as_str()) =>
         {
-            if let Err(e) = cancellable(
-                ctx,
-                Service::Iam,
-                "CreatePolicyVersion",
-                iam_ops::set_policy_document(iam, old, doc),
-            )
-            .await
-            {
+            if let Err(e) = iam_ops::set_policy_document(ctx, iam, old, doc).await {
                 return failed(cur, e, "Could not update the creator role's policy");
             }
             cur.policy_document = Some(doc.clone());
@@ -358,14 +322,7 @@ pub async fn update(
         attached.insert(policy);
     }
     for policy in to_detach {
-        if let Err(e) = cancellable(
-            ctx,
-            Service::Iam,
-            "DetachRolePolicy",
-            iam_ops::detach(iam, name, &policy),
-        )
-        .await
-        {
+        if let Err(e) = iam_ops::detach(ctx, iam, name, &policy).await {
             cur.attached_policy_arns = Some(attached);
             return failed(cur, e, "Could not detach a policy from the creator role");
         }
@@ -373,13 +330,7 @@ pub async fn update(
     }
     cur.attached_policy_arns = Some(attached);
     if let (Some(old), None) = (&prior.policy_arn, &target.policy_arn)
-        && let Err(e) = cancellable(
-            ctx,
-            Service::Iam,
-            "DeletePolicy",
-            iam_ops::delete_policy(iam, old),
-        )
-        .await
+        && let Err(e) = iam_ops::delete_policy(ctx, iam, old).await
     {
         return failed(cur, e, "Could not delete the creator role's policy");
     }
@@ -405,38 +356,18 @@ pub async fn delete(ctx: &Ctx, iam: &Client, prior: &CreatorRole) -> Diagnostics
         Err(e) => return fail(e, "Could not delete the cluster creator role"),
     };
     for policy in &attached {
-        if let Err(e) = cancellable(
-            ctx,
-            Service::Iam,
-            "DetachRolePolicy",
-            iam_ops::detach(iam, &name, policy),
-        )
-        .await
-        {
+        if let Err(e) = iam_ops::detach(ctx, iam, &name, policy).await {
             return fail(e, "Could not detach a policy from the creator role");
         }
     }
     // Only the policy recorded in state: a same-named policy we did not
     // create (for example one that made our create fail) is left alone.
     if let Some(policy) = &prior.policy_arn
-        && let Err(e) = cancellable(
-            ctx,
-            Service::Iam,
-            "DeletePolicy",
-            iam_ops::delete_policy(iam, policy),
-        )
-        .await
+        && let Err(e) = iam_ops::delete_policy(ctx, iam, policy).await
     {
         return fail(e, "Could not delete the creator role's policy");
     }
-    match cancellable(
-        ctx,
-        Service::Iam,
-        "DeleteRole",
-        iam_ops::delete_role(iam, &name),
-    )
-    .await
-    {
+    match iam_ops::delete_role(ctx, iam, &name).await {
         Ok(()) => Diagnostics::new(),
         Err(e) => fail(e, "Could not delete the cluster creator role"),
     }

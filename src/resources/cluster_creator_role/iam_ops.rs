@@ -1,5 +1,8 @@
 //! The IAM calls this resource makes, one small function each, with errors
-//! that name the role or policy they were about.
+//! that name the role or policy they were about. Every write takes the
+//! request's [`Ctx`] and stops on Ctrl-C (through a retry loop, or
+//! [`cancellable`] around the SDK's own retries), so apply and destroy
+//! never outlive StopProvider.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -9,7 +12,7 @@ use aws_sdk_iam::types::{Role, Tag};
 use tokio::time::Instant;
 
 use crate::aws::iam::decode_policy_document;
-use crate::aws::retry::{RetryPolicy, retry_while};
+use crate::aws::retry::{RetryPolicy, cancellable, retry_while};
 use crate::aws::tags::TagChanges;
 use crate::aws::{AwsError, AwsResultExt, Class, ErrorKind, SdkResultExt, Service};
 use crate::tfplugin::framework::Ctx;
@@ -250,153 +253,173 @@ pub async fn update_trust(ctx: &Ctx, iam: &Client, name: &str, doc: &str) -> Res
 /// Sets description and maximum session duration; an absent description is
 /// cleared by sending an empty one.
 pub async fn update_role(
+    ctx: &Ctx,
     iam: &Client,
     name: &str,
     description: Option<&str>,
     max_session: i64,
 ) -> Result<(), AwsError> {
-    iam.update_role()
-        .role_name(name)
-        .description(description.unwrap_or(""))
-        .max_session_duration(max_session as i32)
-        .send()
-        .await
-        .aws(Service::Iam, "UpdateRole")
-        .about(role_obj(name))?;
-    Ok(())
+    cancellable(ctx, Service::Iam, "UpdateRole", async {
+        iam.update_role()
+            .role_name(name)
+            .description(description.unwrap_or(""))
+            .max_session_duration(max_session as i32)
+            .send()
+            .await
+            .aws(Service::Iam, "UpdateRole")
+            .about(role_obj(name))?;
+        Ok(())
+    })
+    .await
 }
 
 pub async fn set_boundary(
+    ctx: &Ctx,
     iam: &Client,
     name: &str,
     boundary: Option<&str>,
 ) -> Result<(), AwsError> {
-    match boundary {
-        Some(arn) => {
-            iam.put_role_permissions_boundary()
+    cancellable(ctx, Service::Iam, "PutRolePermissionsBoundary", async {
+        match boundary {
+            Some(arn) => {
+                iam.put_role_permissions_boundary()
+                    .role_name(name)
+                    .permissions_boundary(arn)
+                    .send()
+                    .await
+                    .aws(Service::Iam, "PutRolePermissionsBoundary")
+                    .about(role_obj(name))?;
+            }
+            None => match iam
+                .delete_role_permissions_boundary()
                 .role_name(name)
-                .permissions_boundary(arn)
                 .send()
                 .await
-                .aws(Service::Iam, "PutRolePermissionsBoundary")
-                .about(role_obj(name))?;
+                .aws(Service::Iam, "DeleteRolePermissionsBoundary")
+            {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.about(role_obj(name))),
+            },
         }
-        None => match iam
-            .delete_role_permissions_boundary()
-            .role_name(name)
-            .send()
-            .await
-            .aws(Service::Iam, "DeleteRolePermissionsBoundary")
-        {
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e.about(role_obj(name))),
-        },
-    }
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 /// Brings the role's tags from `old` to `new`.
 pub async fn sync_role_tags(
+    ctx: &Ctx,
     iam: &Client,
     name: &str,
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let TagChanges {
-        removed,
-        set: changed,
-    } = TagChanges::between(old, new);
-    if !removed.is_empty() {
-        iam.untag_role()
-            .role_name(name)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .aws(Service::Iam, "UntagRole")
-            .about(role_obj(name))?;
-    }
-    if !changed.is_empty() {
-        iam.tag_role()
-            .role_name(name)
-            .set_tags(Some(tags(&changed)))
-            .send()
-            .await
-            .aws(Service::Iam, "TagRole")
-            .about(role_obj(name))?;
-    }
-    Ok(())
+    cancellable(ctx, Service::Iam, "TagRole", async {
+        let TagChanges {
+            removed,
+            set: changed,
+        } = TagChanges::between(old, new);
+        if !removed.is_empty() {
+            iam.untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .aws(Service::Iam, "UntagRole")
+                .about(role_obj(name))?;
+        }
+        if !changed.is_empty() {
+            iam.tag_role()
+                .role_name(name)
+                .set_tags(Some(tags(&changed)))
+                .send()
+                .await
+                .aws(Service::Iam, "TagRole")
+                .about(role_obj(name))?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Brings the policy's tags to `new`, reading the current ones first.
 pub async fn sync_policy_tags(
+    ctx: &Ctx,
     iam: &Client,
     arn: &str,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let current = iam
-        .list_policy_tags()
-        .policy_arn(arn)
-        .send()
-        .await
-        .aws(Service::Iam, "ListPolicyTags")
-        .about(policy_obj(arn))?;
-    let old: BTreeMap<String, String> = current
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect();
-    let TagChanges {
-        removed,
-        set: changed,
-    } = TagChanges::between(&old, new);
-    if !removed.is_empty() {
-        iam.untag_policy()
+    cancellable(ctx, Service::Iam, "TagPolicy", async {
+        let current = iam
+            .list_policy_tags()
             .policy_arn(arn)
-            .set_tag_keys(Some(removed))
             .send()
             .await
-            .aws(Service::Iam, "UntagPolicy")
+            .aws(Service::Iam, "ListPolicyTags")
             .about(policy_obj(arn))?;
-    }
-    if !changed.is_empty() {
-        iam.tag_policy()
-            .policy_arn(arn)
-            .set_tags(Some(tags(&changed)))
-            .send()
-            .await
-            .aws(Service::Iam, "TagPolicy")
-            .about(policy_obj(arn))?;
-    }
-    Ok(())
+        let old: BTreeMap<String, String> = current
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        let TagChanges {
+            removed,
+            set: changed,
+        } = TagChanges::between(&old, new);
+        if !removed.is_empty() {
+            iam.untag_policy()
+                .policy_arn(arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .aws(Service::Iam, "UntagPolicy")
+                .about(policy_obj(arn))?;
+        }
+        if !changed.is_empty() {
+            iam.tag_policy()
+                .policy_arn(arn)
+                .set_tags(Some(tags(&changed)))
+                .send()
+                .await
+                .aws(Service::Iam, "TagPolicy")
+                .about(policy_obj(arn))?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Creates the customer-managed policy; returns its ARN.
 pub async fn create_policy(
+    ctx: &Ctx,
     iam: &Client,
     name: &str,
     path: &str,
     doc: &str,
     tag_map: &BTreeMap<String, String>,
 ) -> Result<String, AwsError> {
-    let out = iam
-        .create_policy()
-        .policy_name(name)
-        .path(path)
-        .policy_document(doc)
-        .description(
-            "Permissions of the EKS cluster creator role (managed by terraform-provider-eks).",
-        )
-        .set_tags((!tag_map.is_empty()).then(|| tags(tag_map)))
-        .send()
-        .await
-        .aws(Service::Iam, "CreatePolicy")
-        .about(format!("IAM policy {path}{name}"))?;
-    Ok(out
-        .policy()
-        .and_then(|p| p.arn())
-        .unwrap_or_default()
-        .to_string())
+    cancellable(ctx, Service::Iam, "CreatePolicy", async {
+        let out = iam
+            .create_policy()
+            .policy_name(name)
+            .path(path)
+            .policy_document(doc)
+            .description(
+                "Permissions of the EKS cluster creator role (managed by terraform-provider-eks).",
+            )
+            .set_tags((!tag_map.is_empty()).then(|| tags(tag_map)))
+            .send()
+            .await
+            .aws(Service::Iam, "CreatePolicy")
+            .about(format!("IAM policy {path}{name}"))?;
+        Ok(out
+            .policy()
+            .and_then(|p| p.arn())
+            .unwrap_or_default()
+            .to_string())
+    })
+    .await
 }
 
 /// A version of a managed policy, for pruning.
@@ -463,82 +486,93 @@ async fn delete_version(iam: &Client, arn: &str, id: &str) -> Result<(), AwsErro
 
 /// Makes `doc` the policy's default version, first deleting the oldest
 /// non-default versions so the new one fits under IAM's limit of five.
-pub async fn set_policy_document(iam: &Client, arn: &str, doc: &str) -> Result<(), AwsError> {
-    let versions = list_versions(iam, arn).await?;
-    for id in versions_to_prune(&versions, MAX_POLICY_VERSIONS - 1) {
-        delete_version(iam, arn, &id).await?;
-    }
-    iam.create_policy_version()
-        .policy_arn(arn)
-        .policy_document(doc)
-        .set_as_default(true)
-        .send()
-        .await
-        .aws(Service::Iam, "CreatePolicyVersion")
-        .about(policy_obj(arn))?;
-    Ok(())
+pub async fn set_policy_document(
+    ctx: &Ctx,
+    iam: &Client,
+    arn: &str,
+    doc: &str,
+) -> Result<(), AwsError> {
+    cancellable(ctx, Service::Iam, "CreatePolicyVersion", async {
+        let versions = list_versions(iam, arn).await?;
+        for id in versions_to_prune(&versions, MAX_POLICY_VERSIONS - 1) {
+            delete_version(iam, arn, &id).await?;
+        }
+        iam.create_policy_version()
+            .policy_arn(arn)
+            .policy_document(doc)
+            .set_as_default(true)
+            .send()
+            .await
+            .aws(Service::Iam, "CreatePolicyVersion")
+            .about(policy_obj(arn))?;
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes a managed policy with all its versions, detaching it from every
 /// role, user and group first. Gone already is fine.
-pub async fn delete_policy(iam: &Client, arn: &str) -> Result<(), AwsError> {
-    let versions = match list_versions(iam, arn).await {
-        Ok(v) => v,
-        Err(e) if e.is_not_found() => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let entities = iam
-        .list_entities_for_policy()
-        .policy_arn(arn)
-        .send()
-        .await
-        .aws(Service::Iam, "ListEntitiesForPolicy")
-        .about(policy_obj(arn));
-    match entities {
-        Ok(e) => {
-            for r in e.policy_roles() {
-                if let Some(name) = r.role_name() {
-                    detach(iam, name, arn).await?;
+pub async fn delete_policy(ctx: &Ctx, iam: &Client, arn: &str) -> Result<(), AwsError> {
+    cancellable(ctx, Service::Iam, "DeletePolicy", async {
+        let versions = match list_versions(iam, arn).await {
+            Ok(v) => v,
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let entities = iam
+            .list_entities_for_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .aws(Service::Iam, "ListEntitiesForPolicy")
+            .about(policy_obj(arn));
+        match entities {
+            Ok(e) => {
+                for r in e.policy_roles() {
+                    if let Some(name) = r.role_name() {
+                        detach(ctx, iam, name, arn).await?;
+                    }
+                }
+                for u in e.policy_users() {
+                    if let Some(name) = u.user_name() {
+                        let _ = iam
+                            .detach_user_policy()
+                            .user_name(name)
+                            .policy_arn(arn)
+                            .send()
+                            .await;
+                    }
+                }
+                for g in e.policy_groups() {
+                    if let Some(name) = g.group_name() {
+                        let _ = iam
+                            .detach_group_policy()
+                            .group_name(name)
+                            .policy_arn(arn)
+                            .send()
+                            .await;
+                    }
                 }
             }
-            for u in e.policy_users() {
-                if let Some(name) = u.user_name() {
-                    let _ = iam
-                        .detach_user_policy()
-                        .user_name(name)
-                        .policy_arn(arn)
-                        .send()
-                        .await;
-                }
-            }
-            for g in e.policy_groups() {
-                if let Some(name) = g.group_name() {
-                    let _ = iam
-                        .detach_group_policy()
-                        .group_name(name)
-                        .policy_arn(arn)
-                        .send()
-                        .await;
-                }
-            }
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e),
         }
-        Err(e) if e.is_not_found() => return Ok(()),
-        Err(e) => return Err(e),
-    }
-    for v in versions.iter().filter(|v| !v.is_default) {
-        delete_version(iam, arn, &v.id).await?;
-    }
-    match iam
-        .delete_policy()
-        .policy_arn(arn)
-        .send()
-        .await
-        .aws(Service::Iam, "DeletePolicy")
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e.about(policy_obj(arn))),
-    }
+        for v in versions.iter().filter(|v| !v.is_default) {
+            delete_version(iam, arn, &v.id).await?;
+        }
+        match iam
+            .delete_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .aws(Service::Iam, "DeletePolicy")
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.about(policy_obj(arn))),
+        }
+    })
+    .await
 }
 
 /// Attaches a managed policy, retrying briefly while IAM has not yet
@@ -568,98 +602,106 @@ pub async fn attach(ctx: &Ctx, iam: &Client, role: &str, arn: &str) -> Result<()
 }
 
 /// Detaches a managed policy; not attached (or gone) is fine.
-pub async fn detach(iam: &Client, role: &str, arn: &str) -> Result<(), AwsError> {
-    match iam
-        .detach_role_policy()
-        .role_name(role)
-        .policy_arn(arn)
-        .send()
-        .await
-        .aws(Service::Iam, "DetachRolePolicy")
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e.about(format!("{} on {}", policy_obj(arn), role_obj(role)))),
-    }
+pub async fn detach(ctx: &Ctx, iam: &Client, role: &str, arn: &str) -> Result<(), AwsError> {
+    cancellable(ctx, Service::Iam, "DetachRolePolicy", async {
+        match iam
+            .detach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .aws(Service::Iam, "DetachRolePolicy")
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.about(format!("{} on {}", policy_obj(arn), role_obj(role)))),
+        }
+    })
+    .await
 }
 
 /// Deletes the role after removing what IAM requires gone first: managed
 /// policy attachments, inline policies and instance-profile memberships.
 /// A role that no longer exists is fine.
-pub async fn delete_role(iam: &Client, name: &str) -> Result<(), AwsError> {
-    let attached = match list_attached(iam, name).await {
-        Ok(a) => a,
-        Err(e) if e.is_not_found() => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for arn in &attached {
-        detach(iam, name, arn).await?;
-    }
-    let mut inline = iam
-        .list_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send();
-    let mut inline_names = Vec::new();
-    while let Some(p) = inline.next().await {
-        match p.aws(Service::Iam, "ListRolePolicies") {
-            Ok(n) => inline_names.push(n),
+pub async fn delete_role(ctx: &Ctx, iam: &Client, name: &str) -> Result<(), AwsError> {
+    cancellable(ctx, Service::Iam, "DeleteRole", async {
+        let attached = match list_attached(iam, name).await {
+            Ok(a) => a,
             Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e.about(role_obj(name))),
+            Err(e) => return Err(e),
+        };
+        for arn in &attached {
+            detach(ctx, iam, name, arn).await?;
         }
-    }
-    for policy in inline_names {
-        match iam
-            .delete_role_policy()
+        let mut inline = iam
+            .list_role_policies()
             .role_name(name)
-            .policy_name(&policy)
-            .send()
-            .await
-            .aws(Service::Iam, "DeleteRolePolicy")
-        {
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e.about(format!("inline policy {policy} of {}", role_obj(name)))),
+            .into_paginator()
+            .items()
+            .send();
+        let mut inline_names = Vec::new();
+        while let Some(p) = inline.next().await {
+            match p.aws(Service::Iam, "ListRolePolicies") {
+                Ok(n) => inline_names.push(n),
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(e.about(role_obj(name))),
+            }
         }
-    }
-    let profiles = iam
-        .list_instance_profiles_for_role()
-        .role_name(name)
-        .send()
-        .await
-        .aws(Service::Iam, "ListInstanceProfilesForRole");
-    match profiles {
-        Ok(p) => {
-            for profile in p.instance_profiles() {
-                match iam
-                    .remove_role_from_instance_profile()
-                    .role_name(name)
-                    .instance_profile_name(profile.instance_profile_name())
-                    .send()
-                    .await
-                    .aws(Service::Iam, "RemoveRoleFromInstanceProfile")
-                {
-                    Ok(_) => {}
-                    Err(e) if e.is_not_found() => {}
-                    Err(e) => return Err(e.about(role_obj(name))),
+        for policy in inline_names {
+            match iam
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(&policy)
+                .send()
+                .await
+                .aws(Service::Iam, "DeleteRolePolicy")
+            {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => {
+                    return Err(e.about(format!("inline policy {policy} of {}", role_obj(name))));
                 }
             }
         }
-        Err(e) if e.is_not_found() => return Ok(()),
-        Err(e) => return Err(e.about(role_obj(name))),
-    }
-    match iam
-        .delete_role()
-        .role_name(name)
-        .send()
-        .await
-        .aws(Service::Iam, "DeleteRole")
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e.about(role_obj(name))),
-    }
+        let profiles = iam
+            .list_instance_profiles_for_role()
+            .role_name(name)
+            .send()
+            .await
+            .aws(Service::Iam, "ListInstanceProfilesForRole");
+        match profiles {
+            Ok(p) => {
+                for profile in p.instance_profiles() {
+                    match iam
+                        .remove_role_from_instance_profile()
+                        .role_name(name)
+                        .instance_profile_name(profile.instance_profile_name())
+                        .send()
+                        .await
+                        .aws(Service::Iam, "RemoveRoleFromInstanceProfile")
+                    {
+                        Ok(_) => {}
+                        Err(e) if e.is_not_found() => {}
+                        Err(e) => return Err(e.about(role_obj(name))),
+                    }
+                }
+            }
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e.about(role_obj(name))),
+        }
+        match iam
+            .delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .aws(Service::Iam, "DeleteRole")
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.about(role_obj(name))),
+        }
+    })
+    .await
 }
 
 #[cfg(test)]
