@@ -118,9 +118,8 @@ def assignment_of(args):
     )
 
 
-def assign(args):
-    sso = client("sso-admin", args)
-    deadline = time.monotonic() + args.timeout
+def create_assignment(sso, args, deadline):
+    """CreateAccountAssignment, then wait for its status to succeed."""
     created = sso.create_account_assignment(**assignment_of(args))["AccountAssignmentCreationStatus"]
     wait_status(
         lambda rid: sso.describe_account_assignment_creation_status(
@@ -130,6 +129,25 @@ def assign(args):
         created["RequestId"],
         deadline,
     )
+
+
+def delete_assignment(sso, args, deadline):
+    """DeleteAccountAssignment, then wait for its status to succeed."""
+    deleted = sso.delete_account_assignment(**assignment_of(args))["AccountAssignmentDeletionStatus"]
+    wait_status(
+        lambda rid: sso.describe_account_assignment_deletion_status(
+            InstanceArn=args.instance_arn, AccountAssignmentDeletionRequestId=rid
+        ),
+        "AccountAssignmentDeletionStatus",
+        deleted["RequestId"],
+        deadline,
+    )
+
+
+def assign(args):
+    sso = client("sso-admin", args)
+    deadline = time.monotonic() + args.timeout
+    create_assignment(sso, args, deadline)
     out = {"role_arn": None, "role_name": None}
     own_account = client("sts", args).get_caller_identity()["Account"]
     if args.account == own_account or args.iam_role_arn:
@@ -144,16 +162,7 @@ def assign(args):
 
 def unassign(args):
     sso = client("sso-admin", args)
-    deadline = time.monotonic() + args.timeout
-    deleted = sso.delete_account_assignment(**assignment_of(args))["AccountAssignmentDeletionStatus"]
-    wait_status(
-        lambda rid: sso.describe_account_assignment_deletion_status(
-            InstanceArn=args.instance_arn, AccountAssignmentDeletionRequestId=rid
-        ),
-        "AccountAssignmentDeletionStatus",
-        deleted["RequestId"],
-        deadline,
-    )
+    delete_assignment(sso, args, time.monotonic() + args.timeout)
     print(json.dumps({"deleted": True}))
     return 0
 
@@ -166,28 +175,9 @@ def reassign(args):
         InstanceArn=args.instance_arn, PermissionSetArn=args.permission_set_arn
     )["PermissionSet"]["Name"]
     old = reserved_roles(iam, name)
-    assignment = assignment_of(args)
-
-    deleted = sso.delete_account_assignment(**assignment)["AccountAssignmentDeletionStatus"]
-    wait_status(
-        lambda rid: sso.describe_account_assignment_deletion_status(
-            InstanceArn=args.instance_arn, AccountAssignmentDeletionRequestId=rid
-        ),
-        "AccountAssignmentDeletionStatus",
-        deleted["RequestId"],
-        deadline,
-    )
+    delete_assignment(sso, args, deadline)
     wait_roles(iam, name, False, deadline)
-
-    created = sso.create_account_assignment(**assignment)["AccountAssignmentCreationStatus"]
-    wait_status(
-        lambda rid: sso.describe_account_assignment_creation_status(
-            InstanceArn=args.instance_arn, AccountAssignmentCreationRequestId=rid
-        ),
-        "AccountAssignmentCreationStatus",
-        created["RequestId"],
-        deadline,
-    )
+    create_assignment(sso, args, deadline)
     new = wait_roles(iam, name, True, deadline)
     print(
         json.dumps(
